@@ -1,0 +1,103 @@
+import {
+  credentials,
+  Metadata,
+  status,
+  type CallOptions,
+  type Client,
+  type ClientUnaryCall,
+  type ServiceDefinition,
+  type ServiceError,
+} from "@grpc/grpc-js";
+import { currentContext, MetadataKeys, principalToString, type RequestContext } from "../context.js";
+
+type UnaryCallback<Res> = (err: ServiceError | null, res: Res) => void;
+/** The last overload of a ts-proto grpc-js client method. */
+type UnaryMethod<Req, Res> = (req: Req, md: Metadata, opts: Partial<CallOptions>, cb: UnaryCallback<Res>) => ClientUnaryCall;
+
+export interface CallOverrides {
+  /** Context to propagate; defaults to the current async context. */
+  context?: RequestContext;
+  timeoutMs?: number;
+}
+
+/** A promise-returning view of a generated client: one async function per unary RPC. */
+export type PromiseClient<C> = {
+  [K in keyof C as C[K] extends UnaryMethod<never, unknown> ? K : never]: C[K] extends UnaryMethod<infer Req, infer Res>
+    ? (request: Req, overrides?: CallOverrides) => Promise<Res>
+    : never;
+};
+
+export interface ClientOptions {
+  /** Deadline of every call unless the request context has an earlier one. */
+  timeoutMs?: number;
+  /** Retries of idempotent reads on UNAVAILABLE. */
+  retries?: number;
+  /** Which methods are safe to retry; default: names starting with get, list, resolve or verify. */
+  isIdempotent?: (method: string) => boolean;
+}
+
+const defaultIdempotent = (method: string) => /^(get|list|resolve|verify)/.test(method);
+
+export function metadataFor(ctx: RequestContext | undefined): Metadata {
+  const md = new Metadata();
+  if (!ctx) return md;
+  md.set(MetadataKeys.requestId, ctx.requestId);
+  if (ctx.tenantId) md.set(MetadataKeys.tenant, ctx.tenantId);
+  if (ctx.principal) md.set(MetadataKeys.principal, principalToString(ctx.principal));
+  return md;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Wraps a generated grpc-js client so every call has a deadline, carries the
+ * request id, tenant and principal as metadata, and retries idempotent reads
+ * on UNAVAILABLE with a short backoff (inside the same deadline).
+ */
+export function promiseClient<C extends Client>(
+  raw: C,
+  definition: ServiceDefinition,
+  options: ClientOptions = {},
+): PromiseClient<C> {
+  const { timeoutMs = 5_000, retries = 2, isIdempotent = defaultIdempotent } = options;
+  const out: Record<string, (req: unknown, o?: CallOverrides) => Promise<unknown>> = {};
+  for (const method of Object.keys(definition)) {
+    const fn = (raw as unknown as Record<string, UnaryMethod<unknown, unknown>>)[method];
+    if (typeof fn !== "function") continue;
+    const retryable = isIdempotent(method);
+    out[method] = async (request, overrides) => {
+      const ctx = overrides?.context ?? currentContext();
+      const md = metadataFor(ctx);
+      let deadline = Date.now() + (overrides?.timeoutMs ?? timeoutMs);
+      if (ctx?.deadline && ctx.deadline < deadline) deadline = ctx.deadline;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await new Promise((resolve, reject) => {
+            fn.call(raw, request, md, { deadline }, (err, res) => (err ? reject(err) : resolve(res)));
+          });
+        } catch (err) {
+          const code = (err as Partial<ServiceError>).code;
+          const backoff = 25 * 2 ** attempt;
+          if (!retryable || code !== status.UNAVAILABLE || attempt >= retries || Date.now() + backoff >= deadline) throw err;
+          await sleep(backoff);
+        }
+      }
+    };
+  }
+  return out as PromiseClient<C>;
+}
+
+type ClientCtor<C> = new (address: string, creds: ReturnType<typeof credentials.createInsecure>, options?: object) => C;
+
+/** Creates a generated client on an insecure channel (service mesh / loopback) and wraps it. */
+export function connect<C extends Client>(
+  Ctor: ClientCtor<C> & { service: ServiceDefinition },
+  address: string,
+  options: ClientOptions = {},
+): { client: PromiseClient<C>; raw: C } {
+  const raw = new Ctor(address, credentials.createInsecure(), {
+    "grpc.keepalive_time_ms": 30_000,
+    "grpc.max_receive_message_length": 8 * 1024 * 1024,
+  });
+  return { client: promiseClient(raw, Ctor.service, options), raw };
+}
