@@ -6,3 +6,4 @@ export * from "./shutdown.js";
 export * from "./grpc/client.js";
 export * from "./grpc/handler.js";
 export * from "./grpc/server.js";
+export * from "./grpc/health-client.js";

@@ -89,15 +89,16 @@ export function promiseClient<C extends Client>(
 
 type ClientCtor<C> = new (address: string, creds: ReturnType<typeof credentials.createInsecure>, options?: object) => C;
 
-/** Creates a generated client on an insecure channel (service mesh / loopback) and wraps it. */
+/** Creates a generated client on an insecure channel (service mesh / loopback) and wraps it; pass `channel` to share one connection between clients. */
 export function connect<C extends Client>(
   Ctor: ClientCtor<C> & { service: ServiceDefinition },
   address: string,
-  options: ClientOptions = {},
+  options: ClientOptions & { channel?: ReturnType<Client["getChannel"]> } = {},
 ): { client: PromiseClient<C>; raw: C } {
   const raw = new Ctor(address, credentials.createInsecure(), {
     "grpc.keepalive_time_ms": 30_000,
     "grpc.max_receive_message_length": 8 * 1024 * 1024,
+    ...(options.channel ? { channelOverride: options.channel } : {}),
   });
   return { client: promiseClient(raw, Ctor.service, options), raw };
 }

@@ -1,0 +1,76 @@
+import { createServer, type Server } from "node:http";
+import type { Logger } from "@apgms/common/logger";
+import { createHealthClient } from "@apgms/common/grpc/health-client";
+import express from "express";
+import type { Redis } from "ioredis";
+import { createAuthenticator } from "./auth/authenticator.js";
+import type { JwtVerifier } from "./auth/jwt-verifier.js";
+import type { Config } from "./config.js";
+import { buildYoga } from "./graphql/yoga.js";
+import { createGraphqlHandler } from "./http/graphql-handler.js";
+import { healthRoutes } from "./http/health.js";
+import type { IdentityClients } from "./identity-clients.js";
+
+export interface AppDeps {
+  config: Pick<Config, "NODE_ENV" | "OIDC_ISSUER" | "AUTH_CACHE_SECONDS" | "IDENTITY_GRPC_ADDRESS" | "TRUST_PROXY">;
+  logger: Logger;
+  identity: IdentityClients;
+  redis: Redis;
+  jwt: JwtVerifier;
+}
+
+export interface App {
+  server: Server;
+  /** Stops accepting connections and waits for in-flight requests. */
+  close(): Promise<void>;
+}
+
+/** Builds the edge without listening, so tests drive it on port 0. */
+export function buildApp(deps: AppDeps): App {
+  const { config, logger, identity, redis, jwt } = deps;
+  const development = config.NODE_ENV === "development";
+  const auth = createAuthenticator({ jwt, identity, redis, logger, cacheSeconds: config.AUTH_CACHE_SECONDS });
+  const yoga = buildYoga({ identity, auth, logger, oidcIssuer: config.OIDC_ISSUER, development });
+  const graphql = createGraphqlHandler({ yoga, auth, logger, development, trustProxy: config.TRUST_PROXY });
+
+  const identityHealth = createHealthClient(config.IDENTITY_GRPC_ADDRESS);
+  const rest = express();
+  rest.disable("x-powered-by");
+  rest.use(
+    healthRoutes([
+      { name: "svc-identity", check: async () => {
+        const s = await identityHealth.check("");
+        if (s !== "SERVING") throw new Error(s);
+      } },
+      { name: "redis", check: () => redis.ping() },
+    ]),
+  );
+  rest.use((_req, res) => {
+    res.status(404).json({ errors: [{ message: "not found", extensions: { code: "NOT_FOUND" } }] });
+  });
+
+  const server = createServer((req, res) => {
+    const url = req.url ?? "/";
+    if (url === "/graphql" || url.startsWith("/graphql?")) {
+      graphql(req, res).catch((err: unknown) => {
+        logger.error({ err }, "unhandled error on /graphql");
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+      return;
+    }
+    rest(req, res);
+  });
+  server.keepAliveTimeout = 65_000;
+
+  return {
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => {
+          identityHealth.close();
+          resolve();
+        });
+        server.closeIdleConnections();
+      }),
+  };
+}

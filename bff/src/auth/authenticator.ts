@@ -1,0 +1,163 @@
+import { createHash } from "node:crypto";
+import type { IncomingHttpHeaders } from "node:http";
+import { status, type ServiceError } from "@grpc/grpc-js";
+import type { Redis } from "ioredis";
+import { VerifyApiKeyResponse } from "@apgms/proto/apgms/identity/v1/principal";
+import type { Logger } from "@apgms/common/logger";
+import type { IdentityClients } from "../identity-clients.js";
+import { AuthError } from "./errors.js";
+import type { JwtVerifier, TokenClaims } from "./jwt-verifier.js";
+import type { AuthPrincipal } from "./principal.js";
+import { TtlCache } from "./ttl-cache.js";
+
+export interface AuthenticatorOptions {
+  jwt: JwtVerifier;
+  identity: IdentityClients;
+  redis: Redis;
+  logger: Logger;
+  /** How long a resolved principal, a session's state or an API key is trusted before it is checked again. */
+  cacheSeconds: number;
+}
+
+export interface RequestInfo {
+  headers: IncomingHttpHeaders;
+  ip: string;
+  requestId: string;
+}
+
+type UserPrincipal = Extract<AuthPrincipal, { kind: "user" }>;
+type Resolved = Pick<UserPrincipal, "tenant" | "user" | "role">;
+interface SessionState {
+  id: string;
+  revoked: boolean;
+}
+
+const code = (err: unknown) => (err as Partial<ServiceError>).code;
+const apiKeyCacheKey = (hash: string) => `auth:apikey:${hash}`;
+const apiKeyIndexKey = (keyId: string) => `auth:apikey-hashes:${keyId}`;
+
+/**
+ * Turns the request's credentials into a principal: a bearer JWT (verified
+ * once per token), whose issuer+subject resolves to a live user and whose
+ * session is recorded and not revoked; or an API key verified by svc-identity
+ * and cached briefly in Redis. Lookups are cached for `cacheSeconds`, which
+ * bounds how long a revocation elsewhere takes to bite.
+ */
+export function createAuthenticator(options: AuthenticatorOptions) {
+  const { jwt, identity, redis, logger, cacheSeconds } = options;
+  const ttlMs = cacheSeconds * 1000;
+  const principals = new TtlCache<Resolved>(50_000);
+  const sessions = new TtlCache<SessionState>(100_000);
+  const ctx = (requestId: string, tenantId?: string) => ({ context: { requestId, tenantId, principal: { kind: "service" as const, id: "bff" } } });
+
+  async function resolveUser(claims: TokenClaims, requestId: string): Promise<Resolved> {
+    const key = `${claims.iss}\n${claims.sub}`;
+    const hit = principals.get(key);
+    if (hit) return hit;
+    try {
+      const res = await identity.principals.resolveOidcSubject({ issuer: claims.iss, subject: claims.sub }, ctx(requestId));
+      const resolved: Resolved = { tenant: res.tenant!, user: res.user!, role: res.user!.role };
+      principals.set(key, resolved, Date.now() + ttlMs);
+      return resolved;
+    } catch (err) {
+      if (code(err) === status.NOT_FOUND) throw new AuthError("no active user is linked to this identity", "invalid_token");
+      throw err;
+    }
+  }
+
+  async function checkSession(claims: TokenClaims, resolved: Resolved, info: RequestInfo): Promise<SessionState & { key: string }> {
+    const sessionKey = claims.sid ?? claims.jti ?? `sub:${claims.sub}`;
+    const cacheKey = `${resolved.user.id}\n${sessionKey}`;
+    let state = sessions.get(cacheKey);
+    if (!state) {
+      const ua = info.headers["user-agent"];
+      const res = await identity.sessions.touchSession(
+        {
+          userId: resolved.user.id,
+          sessionKey,
+          userAgent: (Array.isArray(ua) ? ua[0] : ua)?.slice(0, 512) ?? "",
+          ip: info.ip,
+          expireTime: new Date(claims.exp * 1000),
+        },
+        ctx(info.requestId, resolved.tenant.id),
+      );
+      state = { id: res.session!.id, revoked: res.session!.revokeTime !== undefined };
+      sessions.set(cacheKey, state, Date.now() + ttlMs);
+    }
+    if (state.revoked) throw new AuthError("session revoked", "invalid_token");
+    return { ...state, key: sessionKey };
+  }
+
+  async function fromBearer(token: string, info: RequestInfo): Promise<AuthPrincipal> {
+    const claims = await jwt.verify(token);
+    const resolved = await resolveUser(claims, info.requestId);
+    const session = await checkSession(claims, resolved, info);
+    return { kind: "user", ...resolved, sessionKey: session.key, sessionId: session.id };
+  }
+
+  async function fromApiKey(secret: string, info: RequestInfo): Promise<AuthPrincipal> {
+    const hash = createHash("sha256").update(secret).digest("hex");
+    const cached = await redis.get(apiKeyCacheKey(hash)).catch((err: unknown) => {
+      logger.warn({ err }, "API key cache read failed");
+      return null;
+    });
+    let res: VerifyApiKeyResponse;
+    if (cached) {
+      res = VerifyApiKeyResponse.fromJSON(JSON.parse(cached));
+    } else {
+      try {
+        res = await identity.principals.verifyApiKey({ secret }, ctx(info.requestId));
+      } catch (err) {
+        if (code(err) === status.UNAUTHENTICATED || code(err) === status.INVALID_ARGUMENT) throw new AuthError("invalid API key", "invalid_token");
+        throw err;
+      }
+      if (ttlMs > 0) {
+        await redis
+          .multi()
+          .set(apiKeyCacheKey(hash), JSON.stringify(VerifyApiKeyResponse.toJSON(res)), "PX", ttlMs)
+          .sadd(apiKeyIndexKey(res.apiKey!.id), hash)
+          .pexpire(apiKeyIndexKey(res.apiKey!.id), ttlMs * 2)
+          .exec()
+          .catch((err: unknown) => logger.warn({ err }, "API key cache write failed"));
+      }
+    }
+    return { kind: "apiKey", tenant: res.tenant!, apiKey: res.apiKey!, scopes: res.apiKey!.scopes };
+  }
+
+  return {
+    /** Resolves the principal or throws AuthError (401). Other errors mean a dependency failed. */
+    authenticate(info: RequestInfo): Promise<AuthPrincipal> {
+      const header = info.headers.authorization;
+      const xApiKey = info.headers["x-api-key"];
+      if (header) {
+        const space = header.indexOf(" ");
+        const scheme = space > 0 ? header.slice(0, space).toLowerCase() : "";
+        const value = space > 0 ? header.slice(space + 1).trim() : "";
+        if (!value || value.includes(" ")) return Promise.reject(new AuthError("malformed Authorization header", "invalid_request"));
+        if (scheme === "bearer") return fromBearer(value, info);
+        if (scheme === "apikey") return fromApiKey(value, info);
+        return Promise.reject(new AuthError("unsupported authorization scheme", "invalid_request"));
+      }
+      if (typeof xApiKey === "string" && xApiKey) return fromApiKey(xApiKey, info);
+      return Promise.reject(new AuthError("authentication required"));
+    },
+
+    /** Forget what this edge knows about a user (after its role changed or it was deleted). */
+    forgetUser(userId: string): void {
+      principals.deleteWhere((p) => p.user.id === userId);
+    },
+    forgetTenant(tenantId: string): void {
+      principals.deleteWhere((p) => p.tenant.id === tenantId);
+    },
+    forgetSession(userId: string, sessionKey: string): void {
+      sessions.delete(`${userId}\n${sessionKey}`);
+    },
+    /** Drops every cached verification of an API key's secrets, on every edge (the cache is in Redis). */
+    async forgetApiKey(keyId: string): Promise<void> {
+      const hashes = await redis.smembers(apiKeyIndexKey(keyId));
+      if (hashes.length) await redis.del(...hashes.map(apiKeyCacheKey), apiKeyIndexKey(keyId));
+    },
+  };
+}
+
+export type Authenticator = ReturnType<typeof createAuthenticator>;

@@ -1,0 +1,22 @@
+/**
+ * A refused credential: answered with 401, a `WWW-Authenticate` challenge
+ * (RFC 6750) and a GraphQL-shaped body with code UNAUTHENTICATED.
+ */
+export class AuthError extends Error {
+  constructor(
+    message: string,
+    /** RFC 6750 error attribute; absent when no credentials were sent. */
+    readonly oauthError?: "invalid_request" | "invalid_token",
+  ) {
+    super(message);
+    this.name = "AuthError";
+  }
+
+  get challenge(): string {
+    const parts = ['Bearer realm="apgms"'];
+    if (this.oauthError) {
+      parts.push(`error="${this.oauthError}"`, `error_description="${this.message.replace(/["\\]/g, "")}"`);
+    }
+    return `${parts.join(", ")}, ApiKey realm="apgms"`;
+  }
+}

@@ -1,0 +1,27 @@
+import type { RequestContext } from "@apgms/common/context";
+import type { Logger } from "@apgms/common/logger";
+import type { Account } from "@apgms/proto/apgms/identity/v1/account";
+import type { User } from "@apgms/proto/apgms/identity/v1/user";
+import type { Authenticator } from "../auth/authenticator.js";
+import type { AuthPrincipal } from "../auth/principal.js";
+import type { IdentityClients } from "../identity-clients.js";
+
+/** What the HTTP layer hands Yoga for each request. */
+export interface ServerContext {
+  principal: AuthPrincipal;
+  request: RequestContext;
+}
+
+export interface Loaders {
+  account(id: string): Promise<Account>;
+  user(id: string): Promise<User>;
+}
+
+export interface GraphQLContext extends ServerContext {
+  identity: IdentityClients;
+  auth: Authenticator;
+  logger: Logger;
+  loaders: Loaders;
+  /** The issuer that new users are linked to by default. */
+  oidcIssuer: string;
+}

@@ -1,0 +1,44 @@
+import { graphqlCodeFor, isServiceError } from "@apgms/common/errors";
+import { MetadataKeys } from "@apgms/common/context";
+import { GraphQLError } from "graphql";
+
+const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** Proto field names (snake_case, dotted) to the GraphQL argument a client sent. */
+export function graphqlField(protoField: string): string {
+  if (protoField.startsWith("page.")) return protoField === "page.page_size" ? "first" : "after";
+  if (protoField === "expire_time") return "expiresAt";
+  return camel(protoField);
+}
+
+export function forbidden(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: "FORBIDDEN" } });
+}
+
+export function badInput(field: string, message: string): GraphQLError {
+  return new GraphQLError(`${field}: ${message}`, { extensions: { code: "BAD_USER_INPUT", field } });
+}
+
+/**
+ * Yoga's maskError hook: gRPC statuses from the services become typed GraphQL
+ * errors (code, and the field at fault); anything unexpected is masked.
+ */
+export function maskError(error: unknown, message: string, isDev?: boolean): Error {
+  const gqlError = error instanceof GraphQLError ? error : undefined;
+  const original = gqlError?.originalError ?? error;
+  if (original instanceof GraphQLError) return original;
+  if (isServiceError(original)) {
+    const code = graphqlCodeFor(original.code);
+    const field = original.metadata?.get(MetadataKeys.field)[0];
+    const extensions: Record<string, unknown> = { code };
+    if (typeof field === "string") extensions.field = graphqlField(field);
+    const text = code === "INTERNAL_SERVER_ERROR" && !isDev ? message : original.details;
+    return new GraphQLError(text, { nodes: gqlError?.nodes, path: gqlError?.path, extensions });
+  }
+  if (gqlError && !gqlError.originalError) return gqlError;
+  return new GraphQLError(isDev && original instanceof Error ? original.message : message, {
+    nodes: gqlError?.nodes,
+    path: gqlError?.path,
+    extensions: { code: "INTERNAL_SERVER_ERROR" },
+  });
+}

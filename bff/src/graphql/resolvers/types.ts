@@ -1,0 +1,61 @@
+import type { Account } from "@apgms/proto/apgms/identity/v1/account";
+import type { ApiKey, ApiKeyRotation } from "@apgms/proto/apgms/identity/v1/api_key";
+import type { Session } from "@apgms/proto/apgms/identity/v1/session";
+import type { Tenant } from "@apgms/proto/apgms/identity/v1/tenant";
+import { Role, type User } from "@apgms/proto/apgms/identity/v1/user";
+import type { GraphQLContext } from "../context.js";
+import { can } from "../permissions.js";
+import { connection, pageRequest, type PageArgs } from "./pagination.js";
+
+/** Field resolvers mapping proto messages onto the GraphQL types. */
+export const typeResolvers = {
+  Role: { OWNER: Role.ROLE_OWNER, ADMIN: Role.ROLE_ADMIN, ANALYST: Role.ROLE_ANALYST, VIEWER: Role.ROLE_VIEWER },
+  PrincipalKind: { USER: "user", API_KEY: "apiKey" },
+  Tenant: {
+    createdAt: (t: Tenant) => t.createTime,
+    updatedAt: (t: Tenant) => t.updateTime,
+    deletedAt: (t: Tenant) => t.deleteTime ?? null,
+    purgeAt: (t: Tenant) => t.purgeTime ?? null,
+  },
+  Account: {
+    createdAt: (a: Account) => a.createTime,
+    updatedAt: (a: Account) => a.updateTime,
+    users: async (a: Account, args: PageArgs, ctx: GraphQLContext) => {
+      const res = await ctx.identity.users.listUsers({ page: pageRequest(args), accountId: a.id });
+      return connection(res.users, res.page);
+    },
+  },
+  User: {
+    createdAt: (u: User) => u.createTime,
+    updatedAt: (u: User) => u.updateTime,
+    account: (u: User, _: unknown, ctx: GraphQLContext) => ctx.loaders.account(u.accountId),
+  },
+  Session: {
+    createdAt: (s: Session) => s.createTime,
+    lastSeenAt: (s: Session) => s.lastSeenTime,
+    expiresAt: (s: Session) => s.expireTime ?? null,
+    revokedAt: (s: Session) => s.revokeTime ?? null,
+    user: (s: Session, _: unknown, ctx: GraphQLContext) => ctx.loaders.user(s.userId),
+    current: (s: Session, _: unknown, ctx: GraphQLContext) => ctx.principal.kind === "user" && ctx.principal.sessionId === s.id,
+  },
+  ApiKey: {
+    createdAt: (k: ApiKey) => k.createTime,
+    expiresAt: (k: ApiKey) => k.expireTime ?? null,
+    revokedAt: (k: ApiKey) => k.revokeTime ?? null,
+    lastUsedAt: (k: ApiKey) => k.lastUsedTime ?? null,
+  },
+  ApiKeyRotation: {
+    rotatedAt: (r: ApiKeyRotation) => r.rotateTime,
+    graceEndsAt: (r: ApiKeyRotation) => r.graceEndTime,
+  },
+  Me: {
+    user: (_: unknown, __: unknown, ctx: GraphQLContext) => (ctx.principal.kind === "user" ? ctx.principal.user : null),
+    role: (_: unknown, __: unknown, ctx: GraphQLContext) => (ctx.principal.kind === "user" ? ctx.principal.role : null),
+    apiKey: (_: unknown, __: unknown, ctx: GraphQLContext) => (ctx.principal.kind === "apiKey" ? ctx.principal.apiKey : null),
+    scopes: (_: unknown, __: unknown, ctx: GraphQLContext) => {
+      const p = ctx.principal;
+      if (p.kind === "apiKey") return p.scopes;
+      return (["identity:read", "identity:write"] as const).filter((s) => can(p, s));
+    },
+  },
+};

@@ -1,0 +1,41 @@
+import type { Logger } from "@apgms/common/logger";
+import { createSchema, createYoga } from "graphql-yoga";
+import type { Authenticator } from "../auth/authenticator.js";
+import type { IdentityClients } from "../identity-clients.js";
+import { useAuditLog } from "./audit.js";
+import type { GraphQLContext, ServerContext } from "./context.js";
+import { maskError } from "./errors.js";
+import { createLoaders } from "./loaders.js";
+import { resolvers } from "./resolvers/index.js";
+import { typeDefs } from "./schema.graphql.js";
+import { useInputErrorCodes } from "./use-input-error-codes.js";
+
+export interface YogaOptions {
+  identity: IdentityClients;
+  auth: Authenticator;
+  logger: Logger;
+  oidcIssuer: string;
+  development: boolean;
+}
+
+export function buildYoga(options: YogaOptions) {
+  const { identity, auth, logger, oidcIssuer, development } = options;
+  const schema = createSchema<GraphQLContext>({ typeDefs, resolvers });
+  return createYoga<ServerContext, Omit<GraphQLContext, keyof ServerContext>>({
+    schema,
+    graphqlEndpoint: "/graphql",
+    graphiql: development,
+    landingPage: false,
+    maskedErrors: { maskError, isDev: development },
+    logging: {
+      debug: (...args) => logger.debug(args.map(String).join(" ")),
+      info: (...args) => logger.info(args.map(String).join(" ")),
+      warn: (...args) => logger.warn(args.map(String).join(" ")),
+      error: (...args) => logger.error(args.map(String).join(" ")),
+    },
+    context: () => ({ identity, auth, logger, oidcIssuer, loaders: createLoaders(identity) }),
+    plugins: [useInputErrorCodes(), useAuditLog(logger)],
+  });
+}
+
+export type Yoga = ReturnType<typeof buildYoga>;

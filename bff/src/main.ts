@@ -1,0 +1,38 @@
+import { telemetry } from "./instrument.js";
+import { createLogger } from "@apgms/common/logger";
+import { createRedis } from "@apgms/common/redis";
+import { exitOnSignals } from "@apgms/common/shutdown";
+import { buildApp } from "./app.js";
+import { createJwtVerifier, discoverJwksUri } from "./auth/jwt-verifier.js";
+import { readConfig } from "./config.js";
+import { createIdentityClients } from "./identity-clients.js";
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const logger = createLogger("bff", { level: config.LOG_LEVEL });
+  const jwksUri = config.OIDC_JWKS_URI ?? (await discoverJwksUri(config.OIDC_ISSUER));
+  const jwt = createJwtVerifier({
+    issuer: config.OIDC_ISSUER,
+    audience: config.OIDC_AUDIENCE,
+    jwksUri,
+    clockToleranceSeconds: config.OIDC_CLOCK_TOLERANCE_SECONDS,
+  });
+  const identity = createIdentityClients(config.IDENTITY_GRPC_ADDRESS, { timeoutMs: config.GRPC_TIMEOUT_MS });
+  const redis = createRedis(config.REDIS_URL, config.REDIS_KEY_PREFIX);
+  const app = buildApp({ config, logger, identity, redis, jwt });
+
+  app.server.listen(config.HTTP_PORT, config.HTTP_HOST, () => {
+    logger.info({ url: `http://${config.HTTP_HOST}:${config.HTTP_PORT}/graphql`, jwksUri }, "bff listening");
+  });
+  exitOnSignals(logger, async () => {
+    await app.close();
+    identity.close();
+    redis.disconnect();
+    await telemetry.shutdown();
+  });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bff failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

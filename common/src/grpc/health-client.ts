@@ -1,0 +1,35 @@
+import { credentials, loadPackageDefinition, type Client, type ServiceError } from "@grpc/grpc-js";
+import { loadSync } from "@grpc/proto-loader";
+import { protoPath } from "grpc-health-check";
+
+interface HealthCheckResponse {
+  status: "UNKNOWN" | "SERVING" | "NOT_SERVING" | "SERVICE_UNKNOWN";
+}
+interface HealthClient extends Client {
+  check(req: { service: string }, opts: { deadline: number }, cb: (err: ServiceError | null, res: HealthCheckResponse) => void): void;
+}
+type HealthCtor = new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => HealthClient;
+
+let ctor: HealthCtor | undefined;
+function healthCtor(): HealthCtor {
+  if (!ctor) {
+    const def = loadSync(protoPath, { keepCase: true, enums: String, defaults: true });
+    const grpcPkg = loadPackageDefinition(def) as unknown as { grpc: { health: { v1: { Health: HealthCtor } } } };
+    ctor = grpcPkg.grpc.health.v1.Health;
+  }
+  return ctor;
+}
+
+/** A `grpc.health.v1` client, as grpc_health_probe and Kubernetes probes use. */
+export function createHealthClient(address: string) {
+  const client = new (healthCtor())(address, credentials.createInsecure());
+  return {
+    /** Resolves the serving status of `service` ("" for the whole server); rejects on transport errors. */
+    check(service = "", timeoutMs = 1_000): Promise<HealthCheckResponse["status"]> {
+      return new Promise((resolve, reject) => {
+        client.check({ service }, { deadline: Date.now() + timeoutMs }, (err, res) => (err ? reject(err) : resolve(res.status)));
+      });
+    },
+    close: () => client.close(),
+  };
+}
