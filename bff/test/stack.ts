@@ -1,0 +1,195 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
+import { createServer as createNetServer } from "node:net";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { createLogger } from "@apgms/common/logger";
+import { createHealthClient } from "@apgms/common/grpc/health-client";
+import { deployMigrations } from "@apgms/common/migrate/index";
+import { createTestDatabase, type TestDatabase } from "@apgms/common/testing/database";
+import { Role } from "@apgms/proto/apgms/identity/v1/user";
+import { Redis } from "ioredis";
+import { Client as PgClient } from "pg";
+import { buildApp, type App } from "../src/app.js";
+import { createJwtVerifier } from "../src/auth/jwt-verifier.js";
+import { createDevIssuer } from "../src/dev-oidc/issuer.js";
+import { generateSigningKey, type SigningKey } from "../src/dev-oidc/keys.js";
+import { mintToken, type MintOptions } from "../src/dev-oidc/tokens.js";
+import { createIdentityClients, type IdentityClients } from "../src/identity-clients.js";
+
+/**
+ * The real stack for the edge's tests, started once per run: a fresh Postgres
+ * database with svc-identity's migrations, svc-identity as its own process,
+ * the development OIDC issuer, a Redis key prefix of its own, and the BFF.
+ */
+const repoRoot = path.resolve(__dirname, "../../..");
+export const AUDIENCE = "apgms";
+
+export interface SeededUser {
+  id: string;
+  email: string;
+  subject: string;
+  role: Role;
+}
+export interface SeededTenant {
+  id: string;
+  slug: string;
+  accountId: string;
+  users: Record<"owner" | "admin" | "analyst" | "viewer", SeededUser>;
+}
+
+export interface GqlResponse {
+  status: number;
+  headers: Headers;
+  body: { data?: Record<string, unknown> | null; errors?: Array<{ message: string; extensions?: { code?: string; field?: string } }> };
+}
+
+export interface Stack {
+  url: string;
+  issuerUrl: string;
+  key: SigningKey;
+  identity: IdentityClients;
+  pg: PgClient;
+  redis: Redis;
+  a: SeededTenant;
+  b: SeededTenant;
+  /** A token of the development issuer for `subject` (extra options for bad tokens). */
+  token(subject: string, options?: Partial<MintOptions>): string;
+  gql(query: string, variables?: Record<string, unknown>, auth?: { token?: string; apiKey?: string; headers?: Record<string, string> }): Promise<GqlResponse>;
+  /** Runs `query` as the given seeded user. */
+  as(user: SeededUser, query: string, variables?: Record<string, unknown>): Promise<GqlResponse>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createNetServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await probe().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} did not become ready in ${timeoutMs} ms`);
+}
+
+let started: Promise<Stack> | undefined;
+const cleanups: Array<() => Promise<void>> = [];
+
+export function getStack(): Promise<Stack> {
+  return (started ??= startStack());
+}
+
+after(async function () {
+  this.timeout(30_000);
+  for (const c of cleanups.reverse()) await c().catch(() => {});
+});
+
+async function startStack(): Promise<Stack> {
+  const db: TestDatabase = await createTestDatabase({ prefix: "bff" });
+  cleanups.push(() => db.drop());
+  await deployMigrations({ databaseUrl: db.url, schema: "identity", migrationsDir: path.join(repoRoot, "svc-identity/prisma/migrations") });
+
+  const grpcPort = await freePort();
+  const child: ChildProcess = spawn(process.execPath, [path.join(repoRoot, "svc-identity/dist/src/main.js")], {
+    env: { ...process.env, DATABASE_URL: db.url, GRPC_PORT: String(grpcPort), LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn" },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  cleanups.push(async () => {
+    child.kill("SIGTERM");
+    await exited;
+  });
+  const address = `127.0.0.1:${grpcPort}`;
+  const health = createHealthClient(address);
+  await waitFor("svc-identity", async () => (await health.check("", 500)) === "SERVING");
+  health.close();
+
+  const key = generateSigningKey();
+  const issuerPort = await freePort();
+  const issuerUrl = `http://127.0.0.1:${issuerPort}`;
+  const issuer = createDevIssuer({ issuerUrl, audience: AUDIENCE, keys: [key] });
+  await new Promise<void>((resolve) => issuer.listen(issuerPort, "127.0.0.1", resolve));
+  cleanups.push(() => new Promise((resolve) => issuer.close(() => resolve())));
+
+  const prefix = `${process.env.REDIS_KEY_PREFIX ?? "apgms-test:"}bff-${randomBytes(4).toString("hex")}:`;
+  const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { keyPrefix: prefix });
+  cleanups.push(async () => {
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(...keys.map((k) => k.slice(prefix.length)));
+    redis.disconnect();
+  });
+
+  const identity = createIdentityClients(address, { timeoutMs: 5_000 });
+  cleanups.push(async () => identity.close());
+  const logger = createLogger("bff-test", { level: process.env.TEST_LOG_LEVEL ?? "silent" });
+  const jwt = createJwtVerifier({ issuer: issuerUrl, audience: AUDIENCE, jwksUri: `${issuerUrl}/.well-known/jwks.json`, clockToleranceSeconds: 5 });
+  const app: App = buildApp({
+    config: { NODE_ENV: "test", OIDC_ISSUER: issuerUrl, AUTH_CACHE_SECONDS: 1, IDENTITY_GRPC_ADDRESS: address, TRUST_PROXY: false },
+    logger,
+    identity,
+    redis,
+    jwt,
+  });
+  await new Promise<void>((resolve) => app.server.listen(0, "127.0.0.1", resolve));
+  cleanups.push(() => app.close());
+  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+
+  const pg = new PgClient({ connectionString: db.url });
+  await pg.connect();
+  cleanups.push(() => pg.end());
+
+  const seedTenant = async (slug: string): Promise<SeededTenant> => {
+    const ownerEmail = `owner@${slug}.test`;
+    const res = await identity.tenants.createTenant({
+      name: `Tenant ${slug}`,
+      slug,
+      accountName: "Main",
+      ownerEmail,
+      ownerDisplayName: "Owner",
+      ownerOidcIssuer: issuerUrl,
+      ownerOidcSubject: ownerEmail,
+    });
+    const tenantId = res.tenant!.id;
+    const context = { requestId: randomUUID(), tenantId, principal: { kind: "service" as const, id: "test" } };
+    const users = { owner: { id: res.ownerUserId, email: ownerEmail, subject: ownerEmail, role: Role.ROLE_OWNER } } as SeededTenant["users"];
+    for (const [name, role] of [["admin", Role.ROLE_ADMIN], ["analyst", Role.ROLE_ANALYST], ["viewer", Role.ROLE_VIEWER]] as const) {
+      const email = `${name}@${slug}.test`;
+      const u = await identity.users.createUser(
+        { accountId: res.accountId, email, displayName: name, role, oidcIssuer: issuerUrl, oidcSubject: email },
+        { context },
+      );
+      users[name] = { id: u.user!.id, email, subject: email, role };
+    }
+    return { id: tenantId, slug, accountId: res.accountId, users };
+  };
+  const a = await seedTenant(`tenant-a-${randomBytes(3).toString("hex")}`);
+  const b = await seedTenant(`tenant-b-${randomBytes(3).toString("hex")}`);
+
+  const token = (subject: string, options: Partial<MintOptions> = {}) =>
+    mintToken(key, { issuer: issuerUrl, audience: AUDIENCE, subject, email: subject, ...options });
+  const gql: Stack["gql"] = async (query, variables = {}, auth = {}) => {
+    const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json", ...auth.headers };
+    if (auth.token) headers.authorization = `Bearer ${auth.token}`;
+    if (auth.apiKey) headers["x-api-key"] = auth.apiKey;
+    const res = await fetch(`${url}/graphql`, { method: "POST", headers, body: JSON.stringify({ query, variables }) });
+    return { status: res.status, headers: res.headers, body: (await res.json()) as GqlResponse["body"] };
+  };
+  const tokens = new Map<string, string>();
+  const as: Stack["as"] = (user, query, variables) => {
+    let t = tokens.get(user.subject);
+    if (!t) tokens.set(user.subject, (t = token(user.subject)));
+    return gql(query, variables, { token: t });
+  };
+  return { url, issuerUrl, key, identity, pg, redis, a, b, token, gql, as };
+}
+
+/** The `extensions.code` of the first error, or undefined. */
+export const errorCode = (res: GqlResponse) => res.body.errors?.[0]?.extensions?.code;
