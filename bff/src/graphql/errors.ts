@@ -26,7 +26,7 @@ export function badInput(field: string, message: string): GraphQLError {
 export function maskError(error: unknown, message: string, isDev?: boolean): Error {
   const gqlError = error instanceof GraphQLError ? error : undefined;
   const original = gqlError?.originalError ?? error;
-  if (original instanceof GraphQLError) return original;
+  if (original instanceof GraphQLError) return gqlError ?? original;
   if (isServiceError(original)) {
     const code = graphqlCodeFor(original.code);
     const field = original.metadata?.get(MetadataKeys.field)[0];

@@ -1,5 +1,5 @@
 import type { Plugin } from "graphql-yoga";
-import { GraphQLError } from "graphql";
+import { GraphQLError, visit, type ASTNode, type DocumentNode } from "graphql";
 
 /**
  * graphql-js reports a wrong argument or variable value (an unknown enum
@@ -18,27 +18,41 @@ const patterns: RegExp[] = [
   /^Expected value of type ".*", found/,
 ];
 
-function inputField(error: GraphQLError): string | undefined {
+function inputField(error: GraphQLError, document?: DocumentNode): string | undefined {
   for (const re of patterns) {
     const m = re.exec(error.message);
     if (!m) continue;
     if (m[2]) return m[2];
     if (m[1]) return m[1];
-    return argumentName(error) ?? "input";
+    return enclosingName(error.nodes?.[0], document) ?? "input";
   }
   return undefined;
 }
 
-/** The argument or input field the error's AST node sits under, when graphql-js gives us one. */
-function argumentName(error: GraphQLError): string | undefined {
-  const node = error.nodes?.[0];
-  return node && "name" in node && node.name && typeof node.name === "object" && "value" in node.name ? String(node.name.value) : undefined;
+/** The name of the argument or input field a literal value sits in. */
+function enclosingName(target: ASTNode | undefined, document: DocumentNode | undefined): string | undefined {
+  if (!target || !document) return undefined;
+  let found: string | undefined;
+  visit(document, {
+    enter(node, _key, parent, _path, ancestors) {
+      if (found || node.loc?.start !== target.loc?.start || node.kind !== target.kind) return;
+      const chain = [...ancestors, parent];
+      for (let i = chain.length - 1; i >= 0; i--) {
+        const a = chain[i];
+        if (a && !Array.isArray(a) && "kind" in a && (a.kind === "ObjectField" || a.kind === "Argument")) {
+          found = a.name.value;
+          break;
+        }
+      }
+    },
+  });
+  return found;
 }
 
-function withCode<E extends Error>(error: E): E | GraphQLError {
+function withCode<E extends Error>(error: E, document?: DocumentNode): E | GraphQLError {
   if (!(error instanceof GraphQLError)) return error;
   if (error.extensions?.code && error.extensions.code !== "GRAPHQL_VALIDATION_FAILED") return error;
-  const field = inputField(error);
+  const field = inputField(error, document);
   if (!field) return error;
   return new GraphQLError(error.message, {
     nodes: error.nodes,
@@ -52,15 +66,15 @@ function withCode<E extends Error>(error: E): E | GraphQLError {
 
 export function useInputErrorCodes(): Plugin {
   return {
-    onValidate() {
+    onValidate({ params }) {
       return ({ result, setResult }) => {
-        if (result.length) setResult(result.map(withCode));
+        if (result.length) setResult(result.map((e) => withCode(e, params.documentAST)));
       };
     },
     onExecute() {
       return {
         onExecuteDone({ result, setResult }) {
-          if ("errors" in result && result.errors?.length) setResult({ ...result, errors: result.errors.map(withCode) });
+          if ("errors" in result && result.errors?.length) setResult({ ...result, errors: result.errors.map((e) => withCode(e)) });
         },
       };
     },

@@ -1,0 +1,147 @@
+# APGMS developer workflow. `make help` lists the targets.
+# Everything runs without standard input (CI runs `bash .ci/run` with CI=true).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+# ---- settings (override from the environment or the command line) ----------
+DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/apgms_dev
+REDIS_URL ?= redis://127.0.0.1:6379
+NATS_URL ?= nats://127.0.0.1:4222
+export DATABASE_URL REDIS_URL NATS_URL
+
+# Local dev processes (scripts/dev.mjs and `make token` read these).
+DEV_OIDC_PORT ?= 4001
+GRPC_PORT ?= 50051
+HTTP_PORT ?= 4000
+DEV_OIDC_KEY_DIR ?= .dev/oidc
+OIDC_AUDIENCE ?= apgms
+# The dev issuer's URL: seed records it on the demo users, the BFF trusts it.
+DEV_OIDC_ISSUER ?= http://127.0.0.1:$(DEV_OIDC_PORT)
+
+# `make token USER=...`; the login's $USER from the environment is ignored.
+TOKEN_USER := $(if $(filter command line,$(origin USER)),$(USER),owner@demo.apgms.dev)
+
+# Nothing may prompt or phone home.
+export GIT_TERMINAL_PROMPT := 0
+export npm_config_fund := false
+export npm_config_audit := false
+export npm_config_update_notifier := false
+
+NPX := npx --no --
+WORKSPACES := proto common svc-identity bff
+STAMPS := node_modules/.cache/apgms
+# npm's own record of what it installed: newer than the lock = up to date.
+INSTALL_STAMP := node_modules/.package-lock.json
+PROTO_STAMP := $(STAMPS)/proto-gen.stamp
+PRISMA_STAMP := $(STAMPS)/prisma-gen.stamp
+
+PKG_JSONS := package.json $(wildcard $(addsuffix /package.json,$(WORKSPACES)))
+LOCKFILE := $(wildcard package-lock.json)
+INSTALL_DEPS := $(if $(LOCKFILE),$(LOCKFILE),$(PKG_JSONS))
+PROTO_SRCS := $(shell find proto -name '*.proto' -not -path '*/node_modules/*' -not -path 'proto/gen/*' 2>/dev/null)
+PRISMA_SRCS := $(wildcard svc-identity/prisma/*.prisma svc-identity/prisma.config.ts svc-identity/package.json)
+
+.PHONY: help preflight install gen build lint migrate seed dev services test bench token clean distclean
+
+help:
+	@echo "make install   npm ci (npm install without a lock); skipped when node_modules matches the lock"
+	@echo "make gen       buf generate + buf build -o proto/image.binpb + prisma generate (always)"
+	@echo "make build     gen (when sources changed) + tsc -b"
+	@echo "make lint      buf lint, buf breaking against the landed main, tsc -b"
+	@echo "make services  start PostgreSQL, Redis, NATS JetStream if they do not answer"
+	@echo "make migrate   create the database if missing, apply svc-identity migrations"
+	@echo "make seed      seed the demo tenant and users"
+	@echo "make dev       all of the above, then run oidc + identity + bff (Ctrl-C stops)"
+	@echo "make test      install, build, run the whole mocha suite"
+	@echo "make bench     node scripts/bench.mjs"
+	@echo "make token USER=owner@demo.apgms.dev   print a dev access token (use make -s)"
+	@echo "make clean     remove build output; make distclean also node_modules and .dev"
+	@echo "Settings: DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) NATS_URL=$(NATS_URL)"
+
+# Cheap pre-flight: toolchain versions only; no network, no git fetch, no prompts.
+preflight:
+	@node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a===20&&b<19)) { console.error("[preflight] Node "+process.version+" found; APGMS needs >= 20.19"); process.exit(1); }'
+	@command -v npm >/dev/null || { echo "[preflight] npm not found" >&2; exit 1; }
+
+# ---- install ----------------------------------------------------------------
+install: $(INSTALL_STAMP)
+
+$(INSTALL_STAMP): $(INSTALL_DEPS) | preflight
+	@if [ -f package-lock.json ]; then echo "npm ci"; npm ci || { echo "npm ci failed: if package.json changed, run npm install and commit package-lock.json" >&2; exit 1; }; \
+	  else echo "npm install"; npm install; fi
+	@touch $@
+
+# ---- code generation ----------------------------------------------------------
+define proto_gen
+$(NPX) buf generate
+$(NPX) buf build -o proto/image.binpb
+@mkdir -p $(STAMPS) && touch $(PROTO_STAMP)
+endef
+define prisma_gen
+npm run prisma:generate -w @apgms/svc-identity
+@mkdir -p $(STAMPS) && touch $(PRISMA_STAMP)
+endef
+
+$(PROTO_STAMP): $(INSTALL_STAMP) buf.yaml buf.gen.yaml $(PROTO_SRCS)
+	$(proto_gen)
+
+$(PRISMA_STAMP): $(INSTALL_STAMP) $(PRISMA_SRCS)
+	$(prisma_gen)
+
+# `make gen` always regenerates; build regenerates only what is out of date.
+gen: $(INSTALL_STAMP)
+	$(proto_gen)
+	$(prisma_gen)
+
+# ---- build, lint ----------------------------------------------------------------
+build: $(PROTO_STAMP) $(PRISMA_STAMP)
+	$(NPX) tsc -b
+
+lint: $(PROTO_STAMP) $(PRISMA_STAMP)
+	$(NPX) buf lint
+	bash scripts/buf-breaking.sh
+	$(NPX) tsc -b
+
+# ---- local services, database ---------------------------------------------------
+services:
+	@if [ -n "$${SKIP_SERVICES:-}" ]; then echo "services: skipped (SKIP_SERVICES set)"; else bash scripts/ensure-services.sh; fi
+
+migrate: services build
+	node scripts/ensure-db.mjs
+	npm run migrate:deploy -w @apgms/svc-identity
+
+seed: migrate
+	@mkdir -p .dev
+	DEV_OIDC_ISSUER='$(DEV_OIDC_ISSUER)' node svc-identity/dist/src/seed.js
+
+# ---- run ------------------------------------------------------------------------
+dev: seed
+	@DEV_OIDC_PORT='$(DEV_OIDC_PORT)' GRPC_PORT='$(GRPC_PORT)' HTTP_PORT='$(HTTP_PORT)' \
+	  DEV_OIDC_ISSUER='$(DEV_OIDC_ISSUER)' DEV_OIDC_KEY_DIR='$(DEV_OIDC_KEY_DIR)' OIDC_AUDIENCE='$(OIDC_AUDIENCE)' \
+	  node scripts/dev.mjs
+
+test: build services
+	bash scripts/run-tests.sh
+
+bench: build
+	node scripts/bench.mjs
+
+# Only the token goes to stdout: TOKEN="$$(make -s token USER=owner@demo.apgms.dev)".
+# Needs a built bff and the issuer's keys in DEV_OIDC_KEY_DIR (make dev).
+token:
+	@test -f bff/dist/src/dev-oidc/mint.js || { echo "token: bff/dist/src/dev-oidc/mint.js missing; run make build" >&2; exit 1; }
+	@DEV_OIDC_PORT='$(DEV_OIDC_PORT)' DEV_OIDC_KEY_DIR='$(DEV_OIDC_KEY_DIR)' \
+	  DEV_OIDC_ISSUER='$(DEV_OIDC_ISSUER)' OIDC_AUDIENCE='$(OIDC_AUDIENCE)' \
+	  node bff/dist/src/dev-oidc/mint.js --user '$(TOKEN_USER)'
+
+# ---- cleanup ----------------------------------------------------------------------
+clean:
+	rm -rf proto/gen proto/dist proto/image.binpb common/dist svc-identity/dist bff/dist \
+	  svc-identity/src/generated $(STAMPS)
+	find . -name '*.tsbuildinfo' -not -path './node_modules/*' -delete
+
+distclean: clean
+	rm -rf node_modules $(addsuffix /node_modules,$(WORKSPACES)) .dev

@@ -1,0 +1,23 @@
+import { PrismaPg } from "@prisma/adapter-pg";
+import { Prisma, PrismaClient } from "../generated/prisma/client.js";
+
+/** The client, or the client of an open transaction: data access accepts either. */
+export type Db = PrismaClient | Prisma.TransactionClient;
+
+export interface PrismaOptions {
+  databaseUrl: string;
+  /** Postgres schema holding the service's tables. */
+  schema: string;
+  /** Pool size; defaults to pg's (10). */
+  maxConnections?: number;
+}
+
+/** A Prisma client over node-postgres (the driver adapter Prisma 7 needs). */
+export function createPrisma(options: PrismaOptions): PrismaClient {
+  const { databaseUrl, schema, maxConnections } = options;
+  const url = new URL(databaseUrl);
+  // `schema` is a Prisma-only parameter; pg would pass it on as a startup option.
+  url.searchParams.delete("schema");
+  const adapter = new PrismaPg({ connectionString: url.toString(), max: maxConnections }, { schema });
+  return new PrismaClient({ adapter });
+}

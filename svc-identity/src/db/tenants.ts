@@ -1,0 +1,97 @@
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "@apgms/common";
+import type { Account, PrismaClient, Role, Tenant, User } from "../generated/prisma/client.js";
+import type { Db } from "./client.js";
+import { uniqueAs } from "./errors.js";
+
+export interface NewOwner {
+  email: string;
+  displayName: string;
+  oidcIssuer: string;
+  oidcSubject: string;
+}
+
+export interface NewTenant {
+  name: string;
+  slug: string;
+  accountName: string;
+  owner: NewOwner;
+}
+
+export interface ProvisionedTenant {
+  tenant: Tenant;
+  account: Account;
+  owner: User;
+}
+
+const OWNER: Role = "owner";
+
+/** Tenant, first account and owner user, all or nothing. */
+export function createTenant(prisma: PrismaClient, input: NewTenant): Promise<ProvisionedTenant> {
+  const fields: Array<[string, string]> = [
+    ["slug", "slug"],
+    ["oidc", "owner_oidc_subject"],
+    ["email", "owner_email"],
+  ];
+  return uniqueAs(fields, () =>
+    prisma.$transaction(async (tx) => {
+      const tenant = await tx.tenant.create({ data: { name: input.name, slug: input.slug } });
+      const account = await tx.account.create({ data: { tenantId: tenant.id, name: input.accountName } });
+      const owner = await tx.user.create({
+        data: { tenantId: tenant.id, accountId: account.id, role: OWNER, ...input.owner },
+      });
+      return { tenant, account, owner };
+    }),
+  );
+}
+
+/** The tenant unless it does not exist or is soft-deleted. */
+export function findLiveTenant(db: Db, id: string): Promise<Tenant | null> {
+  return db.tenant.findFirst({ where: { id, deletedAt: null } });
+}
+
+export async function requireLiveTenant(db: Db, id: string): Promise<Tenant> {
+  const tenant = await findLiveTenant(db, id);
+  if (!tenant) throw new NotFoundError("tenant", id);
+  return tenant;
+}
+
+/** By slug, deleted or not (slugs stay taken until the purge). */
+export function findTenantBySlug(db: Db, slug: string): Promise<Tenant | null> {
+  return db.tenant.findUnique({ where: { slug } });
+}
+
+export interface TenantChanges {
+  name?: string;
+  deletionProtection?: boolean;
+}
+
+export async function updateTenant(db: Db, id: string, changes: TenantChanges): Promise<Tenant> {
+  if (changes.name === undefined && changes.deletionProtection === undefined) return requireLiveTenant(db, id);
+  const { count } = await db.tenant.updateMany({ where: { id, deletedAt: null }, data: changes });
+  if (count === 0) throw new NotFoundError("tenant", id);
+  return requireLiveTenant(db, id);
+}
+
+/**
+ * Soft-deletes at once (users and keys stop resolving) and schedules the purge.
+ * Refused while deletion protection is on or unless `confirmation` is the slug.
+ */
+export function softDeleteTenant(prisma: PrismaClient, id: string, confirmation: string, retentionDays: number): Promise<Tenant> {
+  return prisma.$transaction(async (tx) => {
+    await lockTenant(tx, id);
+    const tenant = await requireLiveTenant(tx, id);
+    if (tenant.deletionProtection) throw new FailedPreconditionError("tenant has deletion protection on; turn it off first");
+    if (confirmation !== tenant.slug) throw new InvalidArgumentError("confirmation", "must equal the tenant's slug");
+    const now = new Date();
+    const purgeAfter = new Date(now.getTime() + retentionDays * 86_400_000);
+    return tx.tenant.update({ where: { id }, data: { deletedAt: now, purgeAfter } });
+  });
+}
+
+/**
+ * Serializes the transactions that change a tenant's owners or its life
+ * (last-owner rules, deletion) until the transaction ends.
+ */
+export async function lockTenant(db: Db, tenantId: string): Promise<void> {
+  await db.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`identity.tenant:${tenantId}`}, 0))`;
+}

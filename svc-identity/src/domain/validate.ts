@@ -1,0 +1,65 @@
+import { InvalidArgumentError } from "@apgms/common";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const SLUG = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+// Deliberately simple: one @, no spaces, a dot in the domain. The OIDC provider owns real verification.
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export const NAME_MAX = 200;
+export const EMAIL_MAX = 254;
+
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
+
+/** A required id; returns it lower-cased. */
+export function uuid(field: string, value: string): string {
+  if (!value) throw new InvalidArgumentError(field, "is required");
+  if (!isUuid(value)) throw new InvalidArgumentError(field, "must be a UUID");
+  return value.toLowerCase();
+}
+
+/** An optional id filter: "" means none. */
+export function optionalUuid(field: string, value: string): string | undefined {
+  return value === "" ? undefined : uuid(field, value);
+}
+
+/** A trimmed, non-empty text of at most `max` characters. */
+export function text(field: string, value: string, max = NAME_MAX): string {
+  const v = value.trim();
+  if (v.length === 0) throw new InvalidArgumentError(field, "is required");
+  if (v.length > max) throw new InvalidArgumentError(field, `must be at most ${max} characters`);
+  return v;
+}
+
+/** A display name: 1..200 characters once trimmed. */
+export function name(field: string, value: string): string {
+  return text(field, value, NAME_MAX);
+}
+
+export function optionalName(field: string, value: string | undefined): string | undefined {
+  return value === undefined ? undefined : name(field, value);
+}
+
+export function slug(field: string, value: string): string {
+  if (!SLUG.test(value)) {
+    throw new InvalidArgumentError(field, "must be 3..63 lower-case letters, digits or '-', not starting or ending with '-'");
+  }
+  return value;
+}
+
+/** Emails are compared and stored lower-case. */
+export function email(field: string, value: string): string {
+  const v = value.trim().toLowerCase();
+  if (v.length === 0) throw new InvalidArgumentError(field, "is required");
+  if (v.length > EMAIL_MAX || !EMAIL.test(v)) throw new InvalidArgumentError(field, "must be an email address");
+  return v;
+}
+
+/** A timestamp that, when set, must lie in the future. */
+export function futureTime(field: string, value: Date | undefined, now = new Date()): Date | undefined {
+  if (value === undefined) return undefined;
+  if (Number.isNaN(value.getTime())) throw new InvalidArgumentError(field, "is not a valid time");
+  if (value.getTime() <= now.getTime()) throw new InvalidArgumentError(field, "must be in the future");
+  return value;
+}

@@ -1,0 +1,60 @@
+import type { ServiceRegistration } from "@apgms/common";
+import {
+  ApiKeyServiceService,
+  type ApiKeyServiceServer,
+  type CreateApiKeyRequest,
+  type CreateApiKeyResponse,
+  type GetApiKeyRequest,
+  type GetApiKeyResponse,
+  type ListApiKeysRequest,
+  type ListApiKeysResponse,
+  type RevokeApiKeyRequest,
+  type RevokeApiKeyResponse,
+  type RotateApiKeyRequest,
+  type RotateApiKeyResponse,
+} from "@apgms/proto/apgms/identity/v1/api_key";
+import { createApiKey, listApiKeys, requireApiKey, revokeApiKey, rotateApiKey } from "../db/api-keys.js";
+import { gracePeriod } from "../domain/grace-period.js";
+import { page } from "../domain/pagination.js";
+import { scopes } from "../domain/scopes.js";
+import * as v from "../domain/validate.js";
+import { actorOf, scoped, type HandlerDeps } from "./scope.js";
+import { apiKeyToProto } from "./to-proto.js";
+
+export function apiKeyService(deps: HandlerDeps): ServiceRegistration {
+  const { prisma, config } = deps;
+  const implementation: ApiKeyServiceServer = {
+    createApiKey: scoped<CreateApiKeyRequest, CreateApiKeyResponse>(deps, "CreateApiKey", async (req, { tenantId, ctx }) => {
+      const { apiKey, secret } = await createApiKey(prisma, tenantId, {
+        name: v.name("name", req.name),
+        scopes: scopes("scopes", req.scopes),
+        expiresAt: v.futureTime("expire_time", req.expireTime),
+        createdBy: actorOf(ctx),
+      });
+      return { apiKey: apiKeyToProto(apiKey), secret };
+    }),
+
+    getApiKey: scoped<GetApiKeyRequest, GetApiKeyResponse>(deps, "GetApiKey", async (req, { tenantId }) => {
+      const apiKey = await requireApiKey(prisma, tenantId, v.uuid("api_key_id", req.apiKeyId));
+      return { apiKey: apiKeyToProto(apiKey) };
+    }),
+
+    listApiKeys: scoped<ListApiKeysRequest, ListApiKeysResponse>(deps, "ListApiKeys", async (req, { tenantId }) => {
+      const { apiKeys, nextPageToken } = await listApiKeys(prisma, tenantId, page(req.page), req.includeRevoked);
+      return { apiKeys: apiKeys.map(apiKeyToProto), page: { nextPageToken } };
+    }),
+
+    rotateApiKey: scoped<RotateApiKeyRequest, RotateApiKeyResponse>(deps, "RotateApiKey", async (req, { tenantId, ctx }) => {
+      const id = v.uuid("api_key_id", req.apiKeyId);
+      const grace = gracePeriod("grace_period_seconds", req.gracePeriodSeconds, config.API_KEY_GRACE_DEFAULT_SECONDS);
+      const { apiKey, secret } = await rotateApiKey(prisma, tenantId, id, grace, actorOf(ctx));
+      return { apiKey: apiKeyToProto(apiKey), secret };
+    }),
+
+    revokeApiKey: scoped<RevokeApiKeyRequest, RevokeApiKeyResponse>(deps, "RevokeApiKey", async (req, { tenantId }) => {
+      const apiKey = await revokeApiKey(prisma, tenantId, v.uuid("api_key_id", req.apiKeyId));
+      return { apiKey: apiKeyToProto(apiKey) };
+    }),
+  };
+  return { name: "apgms.identity.v1.ApiKeyService", definition: ApiKeyServiceService, implementation };
+}

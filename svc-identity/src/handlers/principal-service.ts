@@ -1,0 +1,36 @@
+import { NotFoundError, unary, UnauthenticatedError, type ServiceRegistration } from "@apgms/common";
+import {
+  PrincipalServiceService,
+  type PrincipalServiceServer,
+  type ResolveOidcSubjectRequest,
+  type ResolveOidcSubjectResponse,
+  type VerifyApiKeyRequest,
+  type VerifyApiKeyResponse,
+} from "@apgms/proto/apgms/identity/v1/principal";
+import { verifyApiKeySecret } from "../db/api-keys.js";
+import { resolveOidcSubject } from "../db/users.js";
+import * as v from "../domain/validate.js";
+import type { HandlerDeps } from "./scope.js";
+import { apiKeyToProto, tenantToProto, userToProto } from "./to-proto.js";
+
+/** Not tenant-scoped: the edge calls it to learn who (and which tenant) a credential is. */
+export function principalService(deps: HandlerDeps): ServiceRegistration {
+  const { prisma, logger } = deps;
+  const implementation: PrincipalServiceServer = {
+    resolveOidcSubject: unary<ResolveOidcSubjectRequest, ResolveOidcSubjectResponse>(logger, "ResolveOidcSubject", async (req) => {
+      const issuer = v.text("issuer", req.issuer, 500);
+      const subject = v.text("subject", req.subject, 255);
+      const found = await resolveOidcSubject(prisma, issuer, subject);
+      if (!found) throw new NotFoundError("user for this OIDC subject");
+      return { user: userToProto(found.user), tenant: tenantToProto(found.tenant) };
+    }),
+
+    verifyApiKey: unary<VerifyApiKeyRequest, VerifyApiKeyResponse>(logger, "VerifyApiKey", async (req) => {
+      // One answer for every failure: a caller learns nothing about which keys exist.
+      const found = await verifyApiKeySecret(prisma, req.secret);
+      if (!found) throw new UnauthenticatedError("invalid API key");
+      return { apiKey: apiKeyToProto(found.apiKey), tenant: tenantToProto(found.tenant) };
+    }),
+  };
+  return { name: "apgms.identity.v1.PrincipalService", definition: PrincipalServiceService, implementation };
+}

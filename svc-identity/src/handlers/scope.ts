@@ -1,0 +1,50 @@
+import {
+  NotFoundError,
+  principalToString,
+  unary,
+  UnauthenticatedError,
+  type Logger,
+  type RequestContext,
+} from "@apgms/common";
+import type { PrismaClient } from "../generated/prisma/client.js";
+import { requireLiveTenant } from "../db/tenants.js";
+import { isUuid } from "../domain/validate.js";
+import type { IdentityConfig } from "../config.js";
+
+/** What every handler factory receives. */
+export interface HandlerDeps {
+  prisma: PrismaClient;
+  logger: Logger;
+  config: Pick<IdentityConfig, "TENANT_RETENTION_DAYS" | "API_KEY_GRACE_DEFAULT_SECONDS">;
+}
+
+/** The tenant a tenant-scoped call acts on (from `x-apgms-tenant`), not yet checked for life. */
+export function tenantIdOf(ctx: RequestContext): string {
+  if (!ctx.tenantId) throw new UnauthenticatedError("missing tenant context");
+  // A malformed tenant id is a tenant that does not exist.
+  if (!isUuid(ctx.tenantId)) throw new NotFoundError("tenant", ctx.tenantId);
+  return ctx.tenantId.toLowerCase();
+}
+
+/** Who is acting, for audit fields: "user:<id>", "apiKey:<id>", "service:<name>" or "unknown". */
+export function actorOf(ctx: RequestContext): string {
+  return ctx.principal ? principalToString(ctx.principal) : "unknown";
+}
+
+export interface Scope {
+  tenantId: string;
+  ctx: RequestContext;
+}
+
+/**
+ * `unary()` for a tenant-scoped RPC: refuses a call without tenant context
+ * (UNAUTHENTICATED) or whose tenant is missing or soft-deleted (NOT_FOUND)
+ * before the handler runs.
+ */
+export function scoped<Req, Res>(deps: HandlerDeps, method: string, handler: (request: Req, scope: Scope) => Promise<Res>) {
+  return unary<Req, Res>(deps.logger, method, async (request, ctx) => {
+    const tenantId = tenantIdOf(ctx);
+    await requireLiveTenant(deps.prisma, tenantId);
+    return handler(request, { tenantId, ctx });
+  });
+}

@@ -1,0 +1,53 @@
+import { isIP } from "node:net";
+import { InvalidArgumentError, type ServiceRegistration } from "@apgms/common";
+import {
+  SessionServiceService,
+  type ListSessionsRequest,
+  type ListSessionsResponse,
+  type RevokeSessionRequest,
+  type RevokeSessionResponse,
+  type SessionServiceServer,
+  type TouchSessionRequest,
+  type TouchSessionResponse,
+} from "@apgms/proto/apgms/identity/v1/session";
+import { listSessions, revokeSession, touchSession } from "../db/sessions.js";
+import { page } from "../domain/pagination.js";
+import * as v from "../domain/validate.js";
+import { scoped, type HandlerDeps } from "./scope.js";
+import { sessionToProto } from "./to-proto.js";
+
+const USER_AGENT_MAX = 512;
+
+function ip(value: string): string {
+  if (value !== "" && isIP(value) === 0) throw new InvalidArgumentError("ip", "must be an IPv4 or IPv6 address");
+  return value;
+}
+
+export function sessionService(deps: HandlerDeps): ServiceRegistration {
+  const { prisma } = deps;
+  const implementation: SessionServiceServer = {
+    touchSession: scoped<TouchSessionRequest, TouchSessionResponse>(deps, "TouchSession", async (req, { tenantId }) => {
+      const session = await touchSession(prisma, tenantId, {
+        userId: v.uuid("user_id", req.userId),
+        sessionKey: v.text("session_key", req.sessionKey, 255),
+        // Informational only: an odd user agent must not fail a sign-in.
+        userAgent: req.userAgent.slice(0, USER_AGENT_MAX),
+        ip: ip(req.ip),
+        expiresAt: req.expireTime,
+      });
+      return { session: sessionToProto(session) };
+    }),
+
+    listSessions: scoped<ListSessionsRequest, ListSessionsResponse>(deps, "ListSessions", async (req, { tenantId }) => {
+      const filter = { userId: v.optionalUuid("user_id", req.userId), includeRevoked: req.includeRevoked };
+      const { sessions, nextPageToken } = await listSessions(prisma, tenantId, page(req.page), filter);
+      return { sessions: sessions.map(sessionToProto), page: { nextPageToken } };
+    }),
+
+    revokeSession: scoped<RevokeSessionRequest, RevokeSessionResponse>(deps, "RevokeSession", async (req, { tenantId }) => {
+      const session = await revokeSession(prisma, tenantId, v.uuid("session_id", req.sessionId));
+      return { session: sessionToProto(session) };
+    }),
+  };
+  return { name: "apgms.identity.v1.SessionService", definition: SessionServiceService, implementation };
+}

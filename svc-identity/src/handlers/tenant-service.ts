@@ -1,0 +1,66 @@
+import { NotFoundError, unary, type ServiceRegistration } from "@apgms/common";
+import {
+  TenantServiceService,
+  type CreateTenantRequest,
+  type CreateTenantResponse,
+  type DeleteTenantRequest,
+  type DeleteTenantResponse,
+  type GetTenantRequest,
+  type GetTenantResponse,
+  type TenantServiceServer,
+  type UpdateTenantRequest,
+  type UpdateTenantResponse,
+} from "@apgms/proto/apgms/identity/v1/tenant";
+import { createTenant, requireLiveTenant, softDeleteTenant, updateTenant } from "../db/tenants.js";
+import * as v from "../domain/validate.js";
+import { scoped, type HandlerDeps } from "./scope.js";
+import { tenantToProto } from "./to-proto.js";
+
+/** The request's tenant_id must be the caller's own tenant; anything else does not exist for it. */
+function sameTenant(requested: string, tenantId: string): void {
+  const id = v.uuid("tenant_id", requested);
+  if (id !== tenantId) throw new NotFoundError("tenant", requested);
+}
+
+export function tenantService(deps: HandlerDeps): ServiceRegistration {
+  const { prisma, logger, config } = deps;
+  const implementation: TenantServiceServer = {
+    createTenant: unary<CreateTenantRequest, CreateTenantResponse>(logger, "CreateTenant", async (req) => {
+      const input = {
+        name: v.name("name", req.name),
+        slug: v.slug("slug", req.slug),
+        accountName: v.name("account_name", req.accountName),
+        owner: {
+          email: v.email("owner_email", req.ownerEmail),
+          displayName: v.name("owner_display_name", req.ownerDisplayName),
+          oidcIssuer: v.text("owner_oidc_issuer", req.ownerOidcIssuer, 500),
+          oidcSubject: v.text("owner_oidc_subject", req.ownerOidcSubject, 255),
+        },
+      };
+      const { tenant, account, owner } = await createTenant(prisma, input);
+      return { tenant: tenantToProto(tenant), accountId: account.id, ownerUserId: owner.id };
+    }),
+
+    getTenant: scoped<GetTenantRequest, GetTenantResponse>(deps, "GetTenant", async (req, { tenantId }) => {
+      sameTenant(req.tenantId, tenantId);
+      const tenant = await requireLiveTenant(prisma, tenantId);
+      return { tenant: tenantToProto(tenant) };
+    }),
+
+    updateTenant: scoped<UpdateTenantRequest, UpdateTenantResponse>(deps, "UpdateTenant", async (req, { tenantId }) => {
+      sameTenant(req.tenantId, tenantId);
+      const tenant = await updateTenant(prisma, tenantId, {
+        name: v.optionalName("name", req.name),
+        deletionProtection: req.deletionProtection,
+      });
+      return { tenant: tenantToProto(tenant) };
+    }),
+
+    deleteTenant: scoped<DeleteTenantRequest, DeleteTenantResponse>(deps, "DeleteTenant", async (req, { tenantId }) => {
+      sameTenant(req.tenantId, tenantId);
+      const tenant = await softDeleteTenant(prisma, tenantId, req.confirmation, config.TENANT_RETENTION_DAYS);
+      return { tenant: tenantToProto(tenant) };
+    }),
+  };
+  return { name: "apgms.identity.v1.TenantService", definition: TenantServiceService, implementation };
+}

@@ -1,0 +1,22 @@
+import { telemetry } from "./instrument.js";
+import { createLogger, exitOnSignals } from "@apgms/common";
+import { loadIdentityConfig } from "./config.js";
+import { createPrisma } from "./db/client.js";
+import { buildServer } from "./server.js";
+
+async function main(): Promise<void> {
+  const config = loadIdentityConfig();
+  const logger = createLogger("svc-identity", { level: config.LOG_LEVEL });
+  const prisma = createPrisma({ databaseUrl: config.DATABASE_URL, schema: config.DATABASE_SCHEMA });
+  const handle = buildServer({ config, prisma, logger });
+  exitOnSignals(logger, async () => {
+    await handle.shutdown();
+    await telemetry.shutdown();
+  });
+  await handle.listen(config.GRPC_HOST, config.GRPC_PORT);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`svc-identity failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

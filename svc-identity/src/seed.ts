@@ -1,0 +1,94 @@
+// Seeds the demo tenant through the service's own data access. Idempotent:
+// what exists is left as it is, so re-running changes nothing.
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { loadConfig } from "@apgms/common";
+import { z } from "zod";
+import { configSchema } from "./config.js";
+import type { PrismaClient, Role } from "./generated/prisma/client.js";
+import { createPrisma } from "./db/client.js";
+import { createAccount, findAccountByName } from "./db/accounts.js";
+import { createApiKey, findActiveApiKeyByName } from "./db/api-keys.js";
+import { createTenant, findTenantBySlug } from "./db/tenants.js";
+import { createUser, findUserByEmail } from "./db/users.js";
+import { API_KEY_SCOPES } from "./domain/scopes.js";
+
+const seedSchema = configSchema.pick({ DATABASE_URL: true, DATABASE_SCHEMA: true }).extend({
+  DEV_OIDC_ISSUER: z.string().url().default("http://127.0.0.1:4001"),
+  DEMO_API_KEY_FILE: z.string().min(1).default(".dev/demo-api-key"),
+});
+type SeedConfig = z.infer<typeof seedSchema>;
+
+export const DEMO = {
+  tenant: { name: "Demo Co", slug: "demo" },
+  account: "Main",
+  domain: "demo.apgms.dev",
+  roles: ["owner", "admin", "analyst", "viewer"] as const satisfies readonly Role[],
+  apiKey: { name: "demo", scopes: [...API_KEY_SCOPES] },
+  actor: "service:seed",
+};
+
+const displayName = (role: Role) => `Demo ${role[0]?.toUpperCase()}${role.slice(1)}`;
+
+export async function seed(prisma: PrismaClient, config: SeedConfig): Promise<string[]> {
+  const issuer = config.DEV_OIDC_ISSUER;
+  const user = (role: Role) => {
+    const email = `${role}@${DEMO.domain}`;
+    return { email, displayName: displayName(role), role, oidcIssuer: issuer, oidcSubject: email };
+  };
+  const lines: string[] = [];
+  const said = (created: boolean) => (created ? "created" : "exists");
+
+  let tenant = await findTenantBySlug(prisma, DEMO.tenant.slug);
+  if (tenant?.deletedAt) throw new Error(`tenant "${DEMO.tenant.slug}" is soft-deleted; it can be seeded again after its purge`);
+  const tenantCreated = !tenant;
+  if (!tenant) {
+    const { role: _owner, ...owner } = user("owner");
+    tenant = (await createTenant(prisma, { ...DEMO.tenant, accountName: DEMO.account, owner })).tenant;
+  }
+  lines.push(`tenant   ${tenant.name} (slug ${tenant.slug}, id ${tenant.id}) ${said(tenantCreated)}`);
+
+  let account = await findAccountByName(prisma, tenant.id, DEMO.account);
+  const accountCreated = tenantCreated || !account;
+  account ??= await createAccount(prisma, tenant.id, DEMO.account);
+  lines.push(`account  ${account.name} (id ${account.id}) ${said(accountCreated)}`);
+
+  for (const role of DEMO.roles) {
+    const wanted = user(role);
+    const existing = await findUserByEmail(prisma, tenant.id, wanted.email);
+    if (!existing) await createUser(prisma, tenant.id, { accountId: account.id, ...wanted });
+    const created = !existing || (tenantCreated && role === "owner");
+    lines.push(`user     ${wanted.email} (${role}) ${said(created)}`);
+  }
+  lines.push(`sign in  through ${issuer} as any of these emails (the OIDC subject is the email)`);
+
+  const existingKey = await findActiveApiKeyByName(prisma, tenant.id, DEMO.apiKey.name);
+  if (existingKey) {
+    lines.push(`api key  ${existingKey.prefix} exists; its secret is not shown again (rotate it for a new one)`);
+  } else {
+    const { apiKey, secret } = await createApiKey(prisma, tenant.id, { ...DEMO.apiKey, createdBy: DEMO.actor });
+    const file = path.resolve(config.DEMO_API_KEY_FILE);
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, `${secret}\n`, { mode: 0o600 });
+    lines.push(`api key  ${apiKey.prefix} created (${apiKey.scopes.join(" ")}); secret written to ${file}`);
+  }
+  return lines;
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig(seedSchema);
+  const prisma = createPrisma({ databaseUrl: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, maxConnections: 2 });
+  try {
+    const lines = await seed(prisma, config);
+    process.stdout.write(`svc-identity seed:\n  ${lines.join("\n  ")}\n`);
+  } finally {
+    await prisma.$disconnect();
+  }
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`seed failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}
