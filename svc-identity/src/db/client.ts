@@ -19,5 +19,7 @@ export function createPrisma(options: PrismaOptions): PrismaClient {
   // `schema` is a Prisma-only parameter; pg would pass it on as a startup option.
   url.searchParams.delete("schema");
   const adapter = new PrismaPg({ connectionString: url.toString(), max: maxConnections }, { schema });
-  return new PrismaClient({ adapter });
+  // Interactive transactions wait for a pooled connection; under a burst the
+  // default 2 s would fail calls that only need to queue a little longer.
+  return new PrismaClient({ adapter, transactionOptions: { maxWait: 10_000, timeout: 15_000 } });
 }

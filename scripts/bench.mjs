@@ -1,0 +1,177 @@
+// `make bench`: starts the real stack and a bare Yoga-on-express baseline, then
+// measures them interleaved over several rounds with autocannon. Each scenario
+// prints requests/s, latency and each server process's CPU time per request,
+// beside the baseline measured in the same run (the machine is shared and noisy).
+import { spawn, execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+
+const require = createRequire(import.meta.url);
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
+const autocannon = require("autocannon");
+const { createTestDatabase } = require(path.join(root, "common/dist/src/testing/database.js"));
+const { deployMigrations } = require(path.join(root, "common/dist/src/migrate/index.js"));
+const { loadOrCreateSigningKey } = require(path.join(root, "bff/dist/src/dev-oidc/keys.js"));
+const { mintToken } = require(path.join(root, "bff/dist/src/dev-oidc/tokens.js"));
+
+const { values: opts } = parseArgs({
+  options: {
+    rounds: { type: "string", default: process.env.BENCH_ROUNDS ?? "3" },
+    seconds: { type: "string", default: process.env.BENCH_SECONDS ?? "8" },
+    connections: { type: "string", default: process.env.BENCH_CONNECTIONS ?? "50" },
+  },
+});
+const ROUNDS = Number(opts.rounds);
+const SECONDS = Number(opts.seconds);
+const CONNECTIONS = Number(opts.connections);
+const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
+
+const children = [];
+const cleanups = [];
+async function cleanup() {
+  for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
+  await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once("exit", r)) : null)));
+  for (const fn of cleanups.reverse()) await fn().catch(() => {});
+}
+process.on("SIGINT", () => cleanup().then(() => process.exit(130)));
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function start(name, file, env) {
+  const child = spawn(process.execPath, [file], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
+  child.stdout.on("data", () => {});
+  child.once("exit", (code) => {
+    if (code && code !== 0 && !stopping) console.error(`[bench] ${name} exited with ${code}`);
+  });
+  children.push(child);
+  return child;
+}
+
+async function waitHttp(url, ok = (r) => r.ok) {
+  for (let i = 0; i < 200; i++) {
+    try {
+      if (ok(await fetch(url))) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not answer`);
+}
+
+function cpuTicks(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[11]) + Number(fields[12]); // utime + stime
+}
+
+let stopping = false;
+const query = JSON.stringify({ query: "{ me { user { id email displayName role } tenant { id name slug } } }" });
+
+async function run(url, headers, seconds) {
+  const result = await autocannon({
+    url,
+    method: "POST",
+    connections: CONNECTIONS,
+    duration: seconds,
+    headers: { "content-type": "application/json", ...headers },
+    body: query,
+  });
+  if (result.non2xx || result.errors) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return result;
+}
+
+async function main() {
+  const keyDir = mkdtempSync(path.join(tmpdir(), "apgms-bench-"));
+  cleanups.push(async () => rmSync(keyDir, { recursive: true, force: true }));
+  const db = await createTestDatabase({ prefix: "bench" });
+  cleanups.push(() => db.drop());
+  await deployMigrations({ databaseUrl: db.url, schema: "identity", migrationsDir: path.join(root, "svc-identity/prisma/migrations") });
+
+  const [grpcPort, oidcPort, bffPort, barePort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const issuer = `http://127.0.0.1:${oidcPort}`;
+  const redisPrefix = `apgms-bench-${randomBytes(4).toString("hex")}:`;
+
+  start("oidc", path.join(root, "bff/dist/src/dev-oidc/main.js"), { NODE_ENV: "development", DEV_OIDC_PORT: String(oidcPort), DEV_OIDC_KEY_DIR: keyDir, LOG_LEVEL: "warn" });
+  await waitHttp(`${issuer}/.well-known/openid-configuration`);
+  execFileSync(process.execPath, [path.join(root, "svc-identity/dist/src/seed.js")], {
+    env: { ...process.env, DATABASE_URL: db.url, DEV_OIDC_ISSUER: issuer, DEMO_API_KEY_FILE: path.join(keyDir, "api-key"), LOG_LEVEL: "warn" },
+    stdio: "ignore",
+  });
+  const identity = start("svc-identity", path.join(root, "svc-identity/dist/src/main.js"), { DATABASE_URL: db.url, GRPC_PORT: String(grpcPort), LOG_LEVEL: "warn" });
+  const bff = start("bff", path.join(root, "bff/dist/src/main.js"), {
+    NODE_ENV: "production",
+    LOG_LEVEL: "warn",
+    HTTP_PORT: String(bffPort),
+    IDENTITY_GRPC_ADDRESS: `127.0.0.1:${grpcPort}`,
+    REDIS_KEY_PREFIX: redisPrefix,
+    OIDC_ISSUER: issuer,
+    OIDC_AUDIENCE: "apgms",
+  });
+  const bare = start("bare", path.join(root, "scripts/bench/bare-yoga.cjs"), { NODE_ENV: "production", PORT: String(barePort) });
+  await waitHttp(`http://127.0.0.1:${bffPort}/readyz`);
+  await waitHttp(`http://127.0.0.1:${barePort}/graphql?query=%7B__typename%7D`, (r) => r.status < 500);
+
+  const token = mintToken(loadOrCreateSigningKey(keyDir), { issuer, audience: "apgms", subject: "owner@demo.apgms.dev", email: "owner@demo.apgms.dev", ttlSeconds: 3600 });
+  const check = await fetch(`http://127.0.0.1:${bffPort}/graphql`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: query });
+  const body = await check.json();
+  if (!body.data?.me?.user) throw new Error(`the real edge did not answer me: ${JSON.stringify(body)}`);
+
+  const scenarios = [
+    { name: "bare Yoga+express, static me", url: `http://127.0.0.1:${barePort}/graphql`, headers: {}, pids: { server: bare.pid } },
+    { name: "edge me (JWT, BFF→svc-identity)", url: `http://127.0.0.1:${bffPort}/graphql`, headers: { authorization: `Bearer ${token}` }, pids: { server: bff.pid, identity: identity.pid } },
+  ];
+  console.log(`bench: ${ROUNDS} rounds x ${SECONDS} s, ${CONNECTIONS} connections, interleaved; node ${process.version}`);
+  for (const s of scenarios) await run(s.url, s.headers, 2); // warm-up
+
+  const results = new Map(scenarios.map((s) => [s.name, []]));
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const s of scenarios) {
+      const before = Object.fromEntries(Object.entries(s.pids).map(([k, pid]) => [k, cpuTicks(pid)]));
+      const r = await run(s.url, s.headers, SECONDS);
+      const requests = r.requests.total;
+      const cpu = Object.fromEntries(Object.entries(s.pids).map(([k, pid]) => [k, ((cpuTicks(pid) - before[k]) * 1e6) / CLK_TCK / requests]));
+      const row = { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, cpu };
+      results.get(s.name).push(row);
+      const cpuText = Object.entries(cpu).map(([k, v]) => `${k} ${v.toFixed(0)} µs/req`).join(", ");
+      console.log(`round ${round}  ${s.name.padEnd(34)} ${row.rps.toFixed(0).padStart(6)} req/s  p50 ${row.p50} ms  p99 ${row.p99} ms  CPU ${cpuText}`);
+    }
+  }
+
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const [base, real] = scenarios.map((s) => results.get(s.name));
+  const baseRps = median(base.map((r) => r.rps));
+  const realRps = median(real.map((r) => r.rps));
+  const baseCpu = median(base.map((r) => r.cpu.server));
+  const realCpu = median(real.map((r) => r.cpu.server));
+  const idCpu = median(real.map((r) => r.cpu.identity));
+  console.log("");
+  console.log("scenario                              median req/s   p99 ms   edge CPU µs/req");
+  console.log(`${scenarios[0].name.padEnd(38)} ${baseRps.toFixed(0).padStart(11)} ${String(median(base.map((r) => r.p99))).padStart(8)} ${baseCpu.toFixed(0).padStart(12)}`);
+  console.log(`${scenarios[1].name.padEnd(38)} ${realRps.toFixed(0).padStart(11)} ${String(median(real.map((r) => r.p99))).padStart(8)} ${realCpu.toFixed(0).padStart(12)}   (svc-identity ${idCpu.toFixed(0)} µs/req)`);
+  console.log(`ratio edge/bare: requests/s ${(realRps / baseRps).toFixed(2)}x, edge CPU per request ${(realCpu / baseCpu).toFixed(2)}x (target: requests/s >= 1.00x)`);
+}
+
+main()
+  .then(async () => {
+    stopping = true;
+    await cleanup();
+  })
+  .catch(async (err) => {
+    stopping = true;
+    console.error(err);
+    await cleanup();
+    process.exit(1);
+  });
