@@ -4,8 +4,6 @@ import { MAX_GRACE_SECONDS } from "./domain/grace-period.js";
 
 export const configSchema = z.object({
   DATABASE_URL: env.url(),
-  /** Postgres schema owned by this service. */
-  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default("identity"),
   GRPC_HOST: z.string().min(1).default("127.0.0.1"),
   GRPC_PORT: env.port(50051),
   LOG_LEVEL: env.logLevel(),
@@ -14,6 +12,9 @@ export const configSchema = z.object({
   /** Grace period of a rotated API key's old secret when the caller asks for 0. */
   API_KEY_GRACE_DEFAULT_SECONDS: z.coerce.number().int().min(0).max(MAX_GRACE_SECONDS).default(86_400),
 });
+
+/** The Postgres schema this service owns; the Prisma models pin it. */
+export const DATABASE_SCHEMA = "identity";
 
 export type IdentityConfig = z.infer<typeof configSchema>;
 

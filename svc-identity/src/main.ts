@@ -1,13 +1,13 @@
 import { telemetry } from "./instrument.js";
 import { createLogger, exitOnSignals } from "@apgms/common";
-import { loadIdentityConfig } from "./config.js";
+import { DATABASE_SCHEMA, loadIdentityConfig } from "./config.js";
 import { createPrisma } from "./db/client.js";
 import { buildServer } from "./server.js";
 
 async function main(): Promise<void> {
   const config = loadIdentityConfig();
   const logger = createLogger("svc-identity", { level: config.LOG_LEVEL });
-  const prisma = createPrisma({ databaseUrl: config.DATABASE_URL, schema: config.DATABASE_SCHEMA });
+  const prisma = createPrisma({ databaseUrl: config.DATABASE_URL, schema: DATABASE_SCHEMA });
   const handle = buildServer({ config, prisma, logger });
   exitOnSignals(logger, async () => {
     await handle.shutdown();

@@ -4,7 +4,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { loadConfig } from "@apgms/common";
 import { z } from "zod";
-import { configSchema } from "./config.js";
+import { configSchema, DATABASE_SCHEMA } from "./config.js";
 import type { PrismaClient, Role } from "./generated/prisma/client.js";
 import { createPrisma } from "./db/client.js";
 import { createAccount, findAccountByName } from "./db/accounts.js";
@@ -13,7 +13,7 @@ import { createTenant, findTenantBySlug } from "./db/tenants.js";
 import { createUser, findUserByEmail } from "./db/users.js";
 import { API_KEY_SCOPES } from "./domain/scopes.js";
 
-const seedSchema = configSchema.pick({ DATABASE_URL: true, DATABASE_SCHEMA: true }).extend({
+const seedSchema = configSchema.pick({ DATABASE_URL: true }).extend({
   DEV_OIDC_ISSUER: z.string().url().default("http://127.0.0.1:4001"),
   DEMO_API_KEY_FILE: z.string().min(1).default(".dev/demo-api-key"),
 });
@@ -77,7 +77,7 @@ export async function seed(prisma: PrismaClient, config: SeedConfig): Promise<st
 
 async function main(): Promise<void> {
   const config = loadConfig(seedSchema);
-  const prisma = createPrisma({ databaseUrl: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, maxConnections: 2 });
+  const prisma = createPrisma({ databaseUrl: config.DATABASE_URL, schema: DATABASE_SCHEMA, maxConnections: 2 });
   try {
     const lines = await seed(prisma, config);
     process.stdout.write(`svc-identity seed:\n  ${lines.join("\n  ")}\n`);
