@@ -37,7 +37,8 @@ export const env = {
   port: (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback),
   url: () => z.string().url(),
   logLevel: () => z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  nodeEnv: () => z.enum(["development", "test", "production"]).default("development"),
+  /** Defaults to production: development conveniences (GraphiQL, unmasked errors) must be asked for. */
+  nodeEnv: () => z.enum(["development", "test", "production"]).default("production"),
   bool: (fallback: boolean) =>
     z
       .enum(["true", "false", "1", "0"])

@@ -88,26 +88,3 @@ export function graphqlCodeFor(code: status): string {
       return "INTERNAL_SERVER_ERROR";
   }
 }
-
-/** HTTP status that goes with a GraphQL error code. */
-export function httpStatusFor(code: string): number {
-  switch (code) {
-    case "BAD_USER_INPUT":
-      return 400;
-    case "UNAUTHENTICATED":
-      return 401;
-    case "FORBIDDEN":
-      return 403;
-    case "NOT_FOUND":
-      return 404;
-    case "CONFLICT":
-    case "FAILED_PRECONDITION":
-      return 409;
-    case "RATE_LIMITED":
-      return 429;
-    case "SERVICE_UNAVAILABLE":
-      return 503;
-    default:
-      return 500;
-  }
-}

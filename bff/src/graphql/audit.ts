@@ -2,7 +2,15 @@ import type { Logger } from "@apgms/common/logger";
 import type { DocumentNode } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import { principalToString } from "@apgms/common/context";
+import { graphqlCodeFor, isServiceError } from "@apgms/common/errors";
 import type { GraphQLContext } from "./context.js";
+
+/** The code a client will see: the audit hook runs before errors are masked. */
+function errorCode(error: { extensions?: Record<string, unknown>; originalError?: unknown }): string {
+  if (typeof error.extensions?.code === "string") return error.extensions.code;
+  if (isServiceError(error.originalError)) return graphqlCodeFor(error.originalError.code);
+  return "INTERNAL_SERVER_ERROR";
+}
 
 /** One audit line per mutation: who, which tenant, which fields, and whether it succeeded. */
 export function useAuditLog(logger: Logger): Plugin<GraphQLContext> {
@@ -15,11 +23,11 @@ export function useAuditLog(logger: Logger): Plugin<GraphQLContext> {
       const ctx = args.contextValue;
       return {
         onExecuteDone({ result }) {
-          const errors = "errors" in result && result.errors ? result.errors.map((e) => e.extensions?.code ?? "ERROR") : [];
+          const errors = "errors" in result && result.errors ? result.errors.map(errorCode) : [];
           logger.info(
             {
               audit: true,
-              principal: ctx.request.principal ? principalToString(ctx.request.principal) : undefined,
+              principal: ctx.requestContext.principal ? principalToString(ctx.requestContext.principal) : undefined,
               tenantId: ctx.principal.tenant.id,
               mutation: fields,
               outcome: errors.length ? "refused" : "ok",

@@ -9,7 +9,8 @@ import type { IdentityClients } from "../identity-clients.js";
 /** What the HTTP layer hands Yoga for each request. */
 export interface ServerContext {
   principal: AuthPrincipal;
-  request: RequestContext;
+  /** Not `request`: Yoga's own context has that name for the Fetch Request. */
+  requestContext: RequestContext;
 }
 
 export interface Loaders {

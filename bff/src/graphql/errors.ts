@@ -1,5 +1,6 @@
 import { graphqlCodeFor, isServiceError } from "@apgms/common/errors";
 import { MetadataKeys } from "@apgms/common/context";
+import type { Logger } from "@apgms/common/logger";
 import { GraphQLError } from "graphql";
 
 const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -21,8 +22,21 @@ export function badInput(field: string, message: string): GraphQLError {
 
 /**
  * Yoga's maskError hook: gRPC statuses from the services become typed GraphQL
- * errors (code, and the field at fault); anything unexpected is masked.
+ * errors (code, and the field at fault); anything unexpected is logged with its
+ * cause and masked (outside development). Refusals are not logged as errors:
+ * they are the caller's, and the audit log has the mutations.
  */
+export function createMaskError(logger: Logger) {
+  return (error: unknown, message: string, isDev?: boolean): Error => {
+    const masked = maskError(error, message, isDev);
+    if (masked instanceof GraphQLError && masked.extensions.code === "INTERNAL_SERVER_ERROR") {
+      const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+      logger.error({ err: original, path: masked.path }, "unexpected error in a resolver");
+    }
+    return masked;
+  };
+}
+
 export function maskError(error: unknown, message: string, isDev?: boolean): Error {
   const gqlError = error instanceof GraphQLError ? error : undefined;
   const original = gqlError?.originalError ?? error;

@@ -4,7 +4,7 @@ import type { Authenticator } from "../auth/authenticator.js";
 import type { IdentityClients } from "../identity-clients.js";
 import { useAuditLog } from "./audit.js";
 import type { GraphQLContext, ServerContext } from "./context.js";
-import { maskError } from "./errors.js";
+import { createMaskError } from "./errors.js";
 import { createLoaders } from "./loaders.js";
 import { resolvers } from "./resolvers/index.js";
 import { typeDefs } from "./schema.graphql.js";
@@ -26,12 +26,13 @@ export function buildYoga(options: YogaOptions) {
     graphqlEndpoint: "/graphql",
     graphiql: development,
     landingPage: false,
-    maskedErrors: { maskError, isDev: development },
+    maskedErrors: { maskError: createMaskError(logger), isDev: development },
     logging: {
       debug: (...args) => logger.debug(args.map(String).join(" ")),
       info: (...args) => logger.info(args.map(String).join(" ")),
       warn: (...args) => logger.warn(args.map(String).join(" ")),
-      error: (...args) => logger.error(args.map(String).join(" ")),
+      // Errors reach the log through createMaskError, with their cause.
+      error: (...args) => logger.debug(args.map(String).join(" ")),
     },
     context: () => ({ identity, auth, logger, oidcIssuer, loaders: createLoaders(identity) }),
     plugins: [useInputErrorCodes(), useAuditLog(logger)],

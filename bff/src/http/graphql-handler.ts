@@ -60,7 +60,7 @@ export function createGraphqlHandler(options: GraphqlHandlerOptions) {
     }
 
     res.setHeader("x-apgms-tenant", principal.tenant.id);
-    const request: RequestContext = { requestId, tenantId: principal.tenant.id, principal: principalRef(principal) };
-    await runWithContext(request, () => yoga(req, res, { principal, request }));
+    const requestContext: RequestContext = { requestId, tenantId: principal.tenant.id, principal: principalRef(principal) };
+    await runWithContext(requestContext, () => yoga(req, res, { principal, requestContext }));
   };
 }

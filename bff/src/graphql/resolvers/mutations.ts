@@ -13,6 +13,15 @@ async function requireOwnerForOwners(ctx: GraphQLContext, roles: Array<Role | un
   }
 }
 
+async function* allUsers(ctx: GraphQLContext, accountId: string) {
+  for (let pageToken = ""; ; ) {
+    const res = await ctx.identity.users.listUsers({ accountId, page: { pageSize: 200, pageToken } });
+    yield* res.users;
+    pageToken = res.page?.nextPageToken ?? "";
+    if (!pageToken) return;
+  }
+}
+
 export const mutationResolvers = {
   updateTenant: async (_: unknown, { input }: { input: Nullable<{ name: string; deletionProtection: boolean }> }, ctx: GraphQLContext) => {
     requireAction(ctx.principal, "tenant:manage");
@@ -44,6 +53,12 @@ export const mutationResolvers = {
 
   deleteAccount: async (_: unknown, { id, cascade }: Id & { cascade?: boolean | null }, ctx: GraphQLContext) => {
     requireAction(ctx.principal, "identity:write");
+    // A cascade deletes the account's users: removing an owner that way is owner business too.
+    if (cascade && !can(ctx.principal, "owners:manage")) {
+      for await (const user of allUsers(ctx, id)) {
+        if (user.role === Role.ROLE_OWNER) throw forbidden("only an owner can remove an owner (the account has one)");
+      }
+    }
     const res = await ctx.identity.accounts.deleteAccount({ accountId: id, cascade: cascade ?? false });
     if (res.deletedUsers > 0) ctx.auth.forgetTenant(ctx.principal.tenant.id);
     return { deletedUsers: res.deletedUsers };
@@ -91,8 +106,14 @@ export const mutationResolvers = {
     const p = ctx.principal;
     if (!can(p, "sessions:all")) {
       if (p.kind !== "user") throw forbidden("not allowed: sessions:all");
-      const own = await ctx.identity.sessions.listSessions({ userId: p.user.id, includeRevoked: true, page: { pageSize: 200, pageToken: "" } });
-      if (!own.sessions.some((s) => s.id === id)) throw forbidden("you can only revoke your own sessions");
+      let own = false;
+      for (let pageToken = ""; !own; ) {
+        const page = await ctx.identity.sessions.listSessions({ userId: p.user.id, includeRevoked: true, page: { pageSize: 200, pageToken } });
+        own = page.sessions.some((s) => s.id === id);
+        pageToken = page.page?.nextPageToken ?? "";
+        if (!pageToken) break;
+      }
+      if (!own) throw forbidden("you can only revoke your own sessions");
     }
     const { session } = await ctx.identity.sessions.revokeSession({ sessionId: id });
     if (session) ctx.auth.forgetSession(session.userId, session.sessionKey);
