@@ -32,6 +32,13 @@ describe("role permissions at the edge", () => {
     expect(errorCode(await s.as(s.a.users.admin, q, { id: s.a.users.analyst.id }))).to.equal("FORBIDDEN");
   });
 
+  it("only lets an owner cascade-delete an account that holds an owner", async () => {
+    const res = await s.as(s.a.users.admin, "mutation($id: ID!) { deleteAccount(id: $id, cascade: true) { deletedUsers } }", { id: s.a.accountId });
+    expect(errorCode(res)).to.equal("FORBIDDEN");
+    const n = await s.pg.query("select count(*)::int as n from identity.users where account_id = $1", [s.a.accountId]);
+    expect(n.rows[0].n).to.be.greaterThan(3);
+  });
+
   it("shows a non-admin only their own sessions", async () => {
     await s.as(s.a.users.analyst, "{ me { kind } }");
     const own = await s.as(s.a.users.analyst, "{ sessions { nodes { user { id } current } } }");
