@@ -92,6 +92,8 @@ const services = [
       IDENTITY_GRPC_ADDRESS: `${HOST}:${grpcPort}`,
       OIDC_ISSUER: issuer,
       OIDC_AUDIENCE: audience,
+      // Any email can sign up for a tenant of its own in development.
+      SIGNUP_ENABLED: env.SIGNUP_ENABLED || "true",
     },
     what: `http://${HOST}:${httpPort}/readyz`,
     ready: () => httpOk(`http://${HOST}:${httpPort}/readyz`),
@@ -265,6 +267,7 @@ function banner() {
     "",
     `Demo users ${users.join("  ")}`,
     `Token      ${mk} token USER=owner@demo.apgms.dev`,
+    `Sign up    a token for any other email may run mutation signUp to get a tenant of its own`,
     "",
     "Try it (from the repo root):",
     `  curl -s ${graphqlUrl} -H 'content-type: application/json' -H "Authorization: Bearer $(${mk} -s token USER=owner@demo.apgms.dev)" -d '${query}'`,

@@ -6,13 +6,14 @@ import type { Redis } from "ioredis";
 import { createAuthenticator } from "./auth/authenticator.js";
 import type { JwtVerifier } from "./auth/jwt-verifier.js";
 import type { Config } from "./config.js";
+import { buildOnboardingYoga } from "./graphql/onboarding/yoga.js";
 import { buildYoga } from "./graphql/yoga.js";
 import { createGraphqlHandler } from "./http/graphql-handler.js";
 import { healthRoutes } from "./http/health.js";
 import type { IdentityClients } from "./identity-clients.js";
 
 export interface AppDeps {
-  config: Pick<Config, "NODE_ENV" | "OIDC_ISSUER" | "AUTH_CACHE_SECONDS" | "IDENTITY_GRPC_ADDRESS" | "TRUST_PROXY">;
+  config: Pick<Config, "NODE_ENV" | "OIDC_ISSUER" | "AUTH_CACHE_SECONDS" | "IDENTITY_GRPC_ADDRESS" | "TRUST_PROXY" | "SIGNUP_ENABLED">;
   logger: Logger;
   identity: IdentityClients;
   redis: Redis;
@@ -31,7 +32,8 @@ export function buildApp(deps: AppDeps): App {
   const development = config.NODE_ENV === "development";
   const auth = createAuthenticator({ jwt, identity, redis, logger, cacheSeconds: config.AUTH_CACHE_SECONDS });
   const yoga = buildYoga({ identity, auth, logger, oidcIssuer: config.OIDC_ISSUER, development });
-  const graphql = createGraphqlHandler({ yoga, auth, logger, development, trustProxy: config.TRUST_PROXY });
+  const onboarding = config.SIGNUP_ENABLED ? buildOnboardingYoga({ identity, logger, development }) : undefined;
+  const graphql = createGraphqlHandler({ yoga, onboarding, auth, logger, development, trustProxy: config.TRUST_PROXY });
 
   const identityHealth = createHealthClient(config.IDENTITY_GRPC_ADDRESS);
   const rest = express();

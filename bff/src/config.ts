@@ -17,6 +17,11 @@ export const configSchema = z.object({
   OIDC_JWKS_URI: z.string().url().optional(),
   OIDC_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
   /** How long a resolved principal, session state or API key is trusted before it is checked again. */
+  /**
+   * Let a signed-in identity that is linked to no user create its own tenant
+   * (GraphQL `signUp`, becoming its owner). Off unless asked for.
+   */
+  SIGNUP_ENABLED: env.bool(false),
   /** Take the client address from X-Forwarded-For; only behind a proxy you trust. */
   TRUST_PROXY: env.bool(false),
   AUTH_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(5),

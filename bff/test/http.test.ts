@@ -43,7 +43,7 @@ describe("edge HTTP surface", () => {
       redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { keyPrefix: `${process.env.REDIS_KEY_PREFIX ?? "apgms-test:"}down:` });
       identity = createIdentityClients("127.0.0.1:1", { timeoutMs: 500, retries: 0 });
       app = buildApp({
-        config: { NODE_ENV: "development", OIDC_ISSUER: s.issuerUrl, AUTH_CACHE_SECONDS: 1, IDENTITY_GRPC_ADDRESS: "127.0.0.1:1", TRUST_PROXY: false },
+        config: { NODE_ENV: "development", OIDC_ISSUER: s.issuerUrl, AUTH_CACHE_SECONDS: 1, IDENTITY_GRPC_ADDRESS: "127.0.0.1:1", TRUST_PROXY: false, SIGNUP_ENABLED: false },
         logger: createLogger("test", { level: "silent" }),
         identity,
         redis,

@@ -132,7 +132,7 @@ async function startStack(): Promise<Stack> {
   const logger = createLogger("bff-test", { level: process.env.TEST_LOG_LEVEL ?? "silent" });
   const jwt = createJwtVerifier({ issuer: issuerUrl, audience: AUDIENCE, jwksUri: `${issuerUrl}/.well-known/jwks.json`, clockToleranceSeconds: 5 });
   const app: App = buildApp({
-    config: { NODE_ENV: "test", OIDC_ISSUER: issuerUrl, AUTH_CACHE_SECONDS: 1, IDENTITY_GRPC_ADDRESS: address, TRUST_PROXY: false },
+    config: { NODE_ENV: "test", OIDC_ISSUER: issuerUrl, AUTH_CACHE_SECONDS: 1, IDENTITY_GRPC_ADDRESS: address, TRUST_PROXY: false, SIGNUP_ENABLED: true },
     logger,
     identity,
     redis,

@@ -5,7 +5,7 @@ import type { Redis } from "ioredis";
 import { VerifyApiKeyResponse } from "@apgms/proto/apgms/identity/v1/principal";
 import type { Logger } from "@apgms/common/logger";
 import type { IdentityClients } from "../identity-clients.js";
-import { AuthError } from "./errors.js";
+import { AuthError, UnlinkedIdentityError } from "./errors.js";
 import type { JwtVerifier, TokenClaims } from "./jwt-verifier.js";
 import type { AuthPrincipal } from "./principal.js";
 import { TtlCache } from "./ttl-cache.js";
@@ -60,7 +60,7 @@ export function createAuthenticator(options: AuthenticatorOptions) {
       principals.set(key, resolved, Date.now() + ttlMs);
       return resolved;
     } catch (err) {
-      if (code(err) === status.NOT_FOUND) throw new AuthError("no active user is linked to this identity", "invalid_token");
+      if (code(err) === status.NOT_FOUND) throw new UnlinkedIdentityError(claims);
       throw err;
     }
   }

@@ -1,3 +1,5 @@
+import type { TokenClaims } from "./jwt-verifier.js";
+
 /**
  * A refused credential: answered with 401, a `WWW-Authenticate` challenge
  * (RFC 6750) and a GraphQL-shaped body with code UNAUTHENTICATED.
@@ -18,5 +20,13 @@ export class AuthError extends Error {
       parts.push(`error="${this.oauthError}"`, `error_description="${this.message.replace(/["\\]/g, "")}"`);
     }
     return `${parts.join(", ")}, ApiKey realm="apgms"`;
+  }
+}
+
+/** A valid token whose issuer + subject is linked to no live user: it may only sign up. */
+export class UnlinkedIdentityError extends AuthError {
+  constructor(readonly claims: TokenClaims) {
+    super("no active user is linked to this identity", "invalid_token");
+    this.name = "UnlinkedIdentityError";
   }
 }

@@ -11,6 +11,7 @@ export interface TokenClaims {
   sid?: string;
   jti?: string;
   email?: string;
+  name?: string;
 }
 
 export interface JwtVerifierOptions {

@@ -1,5 +1,9 @@
+import { signUpTypeDefs } from "./onboarding/schema.js";
+
 /** The GraphQL contract of the edge (identity part). */
 export const typeDefs = /* GraphQL */ `
+  ${signUpTypeDefs}
+
   "An ISO 8601 timestamp in UTC."
   scalar DateTime
 
@@ -193,5 +197,11 @@ export const typeDefs = /* GraphQL */ `
     "Issues a new secret; the old one keeps working for the grace period (default 24 h)."
     rotateApiKey(id: ID!, gracePeriodSeconds: Int): ApiKeyWithSecret!
     revokeApiKey(id: ID!): ApiKey!
+    """
+    Creates a tenant and makes the caller its owner. Only for a signed-in
+    identity linked to no user yet (when the edge allows sign-up); anyone else
+    gets CONFLICT.
+    """
+    signUp(input: SignUpInput!): SignUpResult!
   }
 `;

@@ -3,13 +3,16 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { runWithContext, type RequestContext } from "@apgms/common/context";
 import type { Logger } from "@apgms/common/logger";
 import type { Authenticator } from "../auth/authenticator.js";
-import { AuthError } from "../auth/errors.js";
+import { AuthError, UnlinkedIdentityError } from "../auth/errors.js";
 import type { AuthPrincipal } from "../auth/principal.js";
 import type { ServerContext } from "../graphql/context.js";
+import type { OnboardingYoga } from "../graphql/onboarding/yoga.js";
 import type { Yoga } from "../graphql/yoga.js";
 
 export interface GraphqlHandlerOptions {
   yoga: Yoga;
+  /** Serves identities linked to no user (sign-up); absent when sign-up is off. */
+  onboarding?: OnboardingYoga;
   auth: Authenticator;
   logger: Logger;
   development: boolean;
@@ -33,7 +36,7 @@ const principalRef = (p: AuthPrincipal) => (p.kind === "user" ? { kind: "user" a
  * WWW-Authenticate challenge, never a partial GraphQL result.
  */
 export function createGraphqlHandler(options: GraphqlHandlerOptions) {
-  const { yoga, auth, logger, development, trustProxy } = options;
+  const { yoga, onboarding, auth, logger, development, trustProxy } = options;
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const incomingId = req.headers["x-request-id"];
@@ -52,6 +55,10 @@ export function createGraphqlHandler(options: GraphqlHandlerOptions) {
     try {
       principal = await auth.authenticate({ headers: req.headers, ip, requestId });
     } catch (err) {
+      if (err instanceof UnlinkedIdentityError && onboarding) {
+        const requestContext: RequestContext = { requestId, principal: { kind: "service", id: "bff-onboarding" } };
+        return void (await runWithContext(requestContext, () => onboarding(req, res, { claims: err.claims, requestContext })));
+      }
       if (err instanceof AuthError) {
         return sendError(res, 401, "UNAUTHENTICATED", err.message, { "www-authenticate": err.challenge });
       }

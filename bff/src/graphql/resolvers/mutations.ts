@@ -1,4 +1,5 @@
 import { Role } from "@apgms/proto/apgms/identity/v1/user";
+import { GraphQLError } from "graphql";
 import type { GraphQLContext } from "../context.js";
 import { forbidden } from "../errors.js";
 import { can, requireAction } from "../permissions.js";
@@ -131,6 +132,10 @@ export const mutationResolvers = {
     const res = await ctx.identity.apiKeys.rotateApiKey({ apiKeyId: id, gracePeriodSeconds: gracePeriodSeconds ?? 0 });
     await ctx.auth.forgetApiKey(id);
     return { apiKey: res.apiKey, secret: res.secret };
+  },
+
+  signUp: (_: unknown, __: unknown, ctx: GraphQLContext) => {
+    throw new GraphQLError(`you already belong to tenant ${ctx.principal.tenant.slug}`, { extensions: { code: "CONFLICT" } });
   },
 
   revokeApiKey: async (_: unknown, { id }: Id, ctx: GraphQLContext) => {
