@@ -43,6 +43,9 @@ describe("sign-up of an identity linked to no user", () => {
     const taken = await s.gql(SIGN_UP, { i: { tenantName: "Taken", slug: s.a.slug } }, { token });
     expect(errorCode(taken)).to.equal("CONFLICT");
     expect(taken.body.errors![0]!.extensions!.field).to.equal("slug");
+    const empty = await s.gql(SIGN_UP, { i: { tenantName: "  ", slug: `ok-${randomBytes(3).toString("hex")}` } }, { token });
+    expect(errorCode(empty)).to.equal("BAD_USER_INPUT");
+    expect(empty.body.errors![0]!.extensions!.field).to.equal("tenantName");
     expect((await s.gql("{ me { kind } }", {}, { token })).status).to.equal(401);
   });
 

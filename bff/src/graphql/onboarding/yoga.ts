@@ -3,7 +3,8 @@ import { createSchema, createYoga, type Plugin } from "graphql-yoga";
 import { GraphQLError } from "graphql";
 import { AuthError } from "../../auth/errors.js";
 import type { TokenClaims } from "../../auth/jwt-verifier.js";
-import type { RequestContext } from "@apgms/common/context";
+import { MetadataKeys, type RequestContext } from "@apgms/common/context";
+import { graphqlCodeFor, isServiceError } from "@apgms/common/errors";
 import type { IdentityClients } from "../../identity-clients.js";
 import { createMaskError } from "../errors.js";
 import { onboardingTypeDefs } from "./schema.js";
@@ -40,6 +41,25 @@ function useUnlinkedIsUnauthenticated(): Plugin {
   };
 }
 
+/** CreateTenant's request fields, as the signUp input names them. */
+const inputFields: Record<string, string> = {
+  name: "tenantName",
+  slug: "slug",
+  account_name: "accountName",
+  owner_display_name: "displayName",
+  owner_email: "email",
+  owner_oidc_subject: "sub",
+};
+
+function renameField(err: unknown): unknown {
+  if (!isServiceError(err)) return err;
+  const field = err.metadata.get(MetadataKeys.field)[0];
+  if (typeof field !== "string") return err;
+  const extensions = { code: graphqlCodeFor(err.code), field: inputFields[field] ?? field };
+  const message = field === "owner_oidc_subject" ? "this identity already belongs to a tenant" : err.details.replace(field, extensions.field);
+  return new GraphQLError(message, { extensions });
+}
+
 export function buildOnboardingYoga(options: { identity: IdentityClients; logger: Logger; development: boolean }) {
   const { identity, logger, development } = options;
   const resolvers = {
@@ -52,7 +72,8 @@ export function buildOnboardingYoga(options: { identity: IdentityClients; logger
             extensions: { code: "FAILED_PRECONDITION" },
           });
         }
-        const res = await identity.tenants.createTenant(
+        const res = await identity.tenants
+          .createTenant(
           {
             name: input.tenantName,
             slug: input.slug,
@@ -62,8 +83,11 @@ export function buildOnboardingYoga(options: { identity: IdentityClients; logger
             ownerOidcIssuer: claims.iss,
             ownerOidcSubject: claims.sub,
           },
-          { context: ctx.requestContext },
-        );
+            { context: ctx.requestContext },
+          )
+          .catch((err: unknown) => {
+            throw renameField(err);
+          });
         logger.info({ audit: true, mutation: ["signUp"], tenantId: res.tenant!.id, subject: claims.sub, outcome: "ok" }, "mutation");
         return { tenantId: res.tenant!.id, tenantSlug: res.tenant!.slug, accountId: res.accountId, userId: res.ownerUserId };
       },
