@@ -42,6 +42,17 @@ describe("identity rules and input errors through the edge", () => {
     expect(field(variable)).to.equal("r");
   });
 
+  it("names the id argument when an id is malformed", async () => {
+    const res = await s.as(s.a.users.viewer, '{ account(id: "not-a-uuid") { id } }');
+    expect(errorCode(res)).to.equal("BAD_USER_INPUT");
+    expect(field(res)).to.equal("id");
+    const nested = await s.as(
+      s.a.users.admin,
+      'mutation { createUser(input: { accountId: "nope", email: "n@x.test", displayName: "N", role: VIEWER, oidcSubject: "n" }) { id } }',
+    );
+    expect(field(nested)).to.equal("accountId");
+  });
+
   it("refuses an unknown API key scope naming the field", async () => {
     const res = await s.as(s.a.users.admin, 'mutation { createApiKey(input: { name: "k", scopes: ["root:everything"] }) { secret } }');
     expect(errorCode(res)).to.equal("BAD_USER_INPUT");

@@ -1,15 +1,24 @@
 import { graphqlCodeFor, isServiceError } from "@apgms/common/errors";
 import { MetadataKeys } from "@apgms/common/context";
 import type { Logger } from "@apgms/common/logger";
-import { GraphQLError } from "graphql";
+import { GraphQLError, Kind, type ASTNode } from "graphql";
 
 const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
-/** Proto field names (snake_case, dotted) to the GraphQL argument a client sent. */
-export function graphqlField(protoField: string): string {
+/**
+ * Proto field names (snake_case, dotted) to the GraphQL argument a client
+ * sent. `node` is the field the error happened in: an `account_id` there is
+ * its `id` argument when it has one and no `accountId`.
+ */
+export function graphqlField(protoField: string, node?: ASTNode): string {
   if (protoField.startsWith("page.")) return protoField === "page.page_size" ? "first" : "after";
   if (protoField === "expire_time") return "expiresAt";
-  return camel(protoField);
+  const name = camel(protoField);
+  if (node?.kind === Kind.FIELD && protoField.endsWith("_id")) {
+    const args = new Set(node.arguments?.map((a) => a.name.value));
+    if (!args.has(name) && args.has("id")) return "id";
+  }
+  return name;
 }
 
 export function forbidden(message: string): GraphQLError {
@@ -45,7 +54,7 @@ export function maskError(error: unknown, message: string, isDev?: boolean): Err
     const code = graphqlCodeFor(original.code);
     const field = original.metadata?.get(MetadataKeys.field)[0];
     const extensions: Record<string, unknown> = { code };
-    if (typeof field === "string") extensions.field = graphqlField(field);
+    if (typeof field === "string") extensions.field = graphqlField(field, gqlError?.nodes?.[0]);
     const text = code === "INTERNAL_SERVER_ERROR" && !isDev ? message : original.details;
     return new GraphQLError(text, { nodes: gqlError?.nodes, path: gqlError?.path, extensions });
   }
