@@ -64,6 +64,19 @@ describe("tenant isolation through the edge", () => {
     });
   }
 
+  it("answers NOT_FOUND to a non-admin too, for the queries and mutations it may run", async () => {
+    const viewer = s.a.users.viewer;
+    for (const [query, variables] of [
+      ["query($id: ID!) { account(id: $id) { id } }", { id: s.b.accountId }],
+      ["query($id: ID!) { user(id: $id) { id } }", { id: s.b.users.owner.id }],
+      ["query($u: ID) { sessions(userId: $u) { nodes { id } } }", { u: s.b.users.viewer.id }],
+      ["mutation($id: ID!) { revokeSession(id: $id) { id } }", { id: bSessionId }],
+    ] as const) {
+      const res = await s.as(viewer, query, variables);
+      expect(errorCode(res), `${query} ${JSON.stringify(res.body)}`).to.equal("NOT_FOUND");
+    }
+  });
+
   it("tenant-level queries and mutations only ever see the caller's tenant", async () => {
     const res = await s.as(s.a.users.owner, "{ tenant { id } accounts { nodes { id } } users { nodes { id } } apiKeys { nodes { id } } sessions { nodes { id } } }");
     expect(res.body.errors).to.equal(undefined);

@@ -2,6 +2,7 @@ import { Role } from "@apgms/proto/apgms/identity/v1/user";
 import { GraphQLError } from "graphql";
 import type { GraphQLContext } from "../context.js";
 import { forbidden } from "../errors.js";
+import { NotFoundError } from "@apgms/common/errors";
 import { can, requireAction } from "../permissions.js";
 
 type Id = { id: string };
@@ -114,7 +115,8 @@ export const mutationResolvers = {
         pageToken = page.page?.nextPageToken ?? "";
         if (!pageToken) break;
       }
-      if (!own) throw forbidden("you can only revoke your own sessions");
+      // Not FORBIDDEN: whose it is, and whether it exists, is none of a non-admin's business.
+      if (!own) throw new GraphQLError(new NotFoundError("session", id).message, { extensions: { code: "NOT_FOUND" } });
     }
     const { session } = await ctx.identity.sessions.revokeSession({ sessionId: id });
     if (session) ctx.auth.forgetSession(session.userId, session.sessionKey);

@@ -40,7 +40,10 @@ export const queryResolvers = {
     let userId = args.userId ?? "";
     if (!can(p, "sessions:all")) {
       if (p.kind !== "user") throw forbidden("not allowed: sessions:all");
-      if (userId && userId !== p.user.id) throw forbidden("you can only list your own sessions");
+      if (userId && userId !== p.user.id) {
+        await ctx.loaders.user(userId); // another tenant's user is NOT_FOUND, like everywhere else
+        throw forbidden("you can only list your own sessions");
+      }
       userId = p.user.id;
     }
     const res = await ctx.identity.sessions.listSessions({ page: pageRequest(args), userId, includeRevoked: args.includeRevoked ?? false });
