@@ -44,7 +44,7 @@ INSTALL_DEPS := $(if $(LOCKFILE),$(LOCKFILE),$(PKG_JSONS))
 PROTO_SRCS := $(shell find proto -name '*.proto' -not -path '*/node_modules/*' -not -path 'proto/gen/*' 2>/dev/null)
 PRISMA_SRCS := $(wildcard svc-identity/prisma/*.prisma svc-identity/prisma.config.ts svc-identity/package.json)
 
-.PHONY: help preflight install gen build lint migrate seed dev services test bench token clean distclean
+.PHONY: help preflight install gen build lint migrate seed dev services test test-node bench token clean distclean
 
 help:
 	@echo "make install   npm ci (npm install without a lock); skipped when node_modules matches the lock"
@@ -56,6 +56,7 @@ help:
 	@echo "make seed      seed the demo tenant and users"
 	@echo "make dev       all of the above, then run oidc + identity + bff (Ctrl-C stops)"
 	@echo "make test      install, build, run the whole mocha suite"
+	@echo "make test-node NODE_MAJOR=22   the suite under another Node major (node@22 from npm, once)"
 	@echo "make bench     node scripts/bench.mjs"
 	@echo "make token USER=owner@demo.apgms.dev   print a dev access token (use make -s)"
 	@echo "make clean     remove build output; make distclean also node_modules and .dev"
@@ -125,6 +126,11 @@ dev: seed
 
 test: build services
 	bash scripts/run-tests.sh
+
+# The suite under another Node major, e.g. make test-node NODE_MAJOR=24 (downloads node@<major> from npm once).
+NODE_MAJOR ?= 22
+test-node: build services
+	bash scripts/test-on-node.sh $(NODE_MAJOR)
 
 bench: build
 	node scripts/bench.mjs
