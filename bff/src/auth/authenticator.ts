@@ -154,8 +154,13 @@ export function createAuthenticator(options: AuthenticatorOptions) {
     },
     /** Drops every cached verification of an API key's secrets, on every edge (the cache is in Redis). */
     async forgetApiKey(keyId: string): Promise<void> {
-      const hashes = await redis.smembers(apiKeyIndexKey(keyId));
-      if (hashes.length) await redis.del(...hashes.map(apiKeyCacheKey), apiKeyIndexKey(keyId));
+      try {
+        const hashes = await redis.smembers(apiKeyIndexKey(keyId));
+        if (hashes.length) await redis.del(...hashes.map(apiKeyCacheKey), apiKeyIndexKey(keyId));
+      } catch (err) {
+        // The change itself is done; an unreachable cache only delays it by AUTH_CACHE_SECONDS.
+        logger.warn({ err, keyId }, "could not drop cached API key verifications");
+      }
     },
   };
 }
