@@ -47,6 +47,18 @@ describe("SessionService", function () {
     expect(again?.revokeTime?.getTime()).to.equal(revoked?.revokeTime?.getTime());
   });
 
+  it("keeps the stored expiry when a sighting carries none, and refuses a deleted tenant's user", async () => {
+    const t = await h.provision();
+    const expire = new Date(Date.now() + 3_600_000);
+    await h.sessions.touchSession(touch(t.ownerId, "sid-e", { expireTime: expire }), t.ctx);
+    const again = (await h.sessions.touchSession(touch(t.ownerId, "sid-e"), t.ctx)).session;
+    expect(again?.expireTime?.getTime()).to.equal(expire.getTime());
+    await h.prisma.tenant.update({ where: { id: t.tenantId }, data: { deletedAt: new Date() } });
+    await expectError(h.sessions.touchSession(touch(t.ownerId, "sid-e"), t.ctx), status.NOT_FOUND);
+    await expectError(h.sessions.touchSession(touch(t.ownerId, "sid-new"), t.ctx), status.NOT_FOUND);
+    expect(await h.prisma.session.count({ where: { userId: t.ownerId } })).to.equal(1);
+  });
+
   it("lists sessions, filtered by user and revocation", async () => {
     const t = await h.provision();
     const { user } = await h.users.createUser(

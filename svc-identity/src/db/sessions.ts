@@ -1,8 +1,8 @@
 import { NotFoundError } from "@apgms/common";
-import type { Session } from "../generated/prisma/client.js";
+import { Prisma, type Session } from "../generated/prisma/client.js";
 import { afterCursor, pageOrder, slicePage, type Page } from "../domain/pagination.js";
 import type { Db } from "./client.js";
-import { isUniqueViolation } from "./errors.js";
+import { requireLiveTenant } from "./tenants.js";
 import { requireUser } from "./users.js";
 
 export interface SessionSighting {
@@ -14,30 +14,36 @@ export interface SessionSighting {
   expiresAt?: Date;
 }
 
+const SESSION_COLUMNS = Prisma.sql`id, tenant_id AS "tenantId", user_id AS "userId", session_key AS "sessionKey",
+  user_agent AS "userAgent", ip, created_at AS "createdAt", last_seen_at AS "lastSeenAt",
+  expires_at AS "expiresAt", revoked_at AS "revokedAt"`;
+
 /**
  * Records a sign-in seen by the edge: created on first sight, else last-seen,
  * user agent, IP (and expiry when given) are refreshed. A revoked session is
- * returned as stored: it stays revoked.
+ * returned as stored: it stays revoked. The edge calls this for every session
+ * whose state it has not cached, so the usual case is one statement that also
+ * checks the user belongs to the live tenant (the handler skips the separate
+ * tenant check); only a revoked or unknown session costs a second query.
  */
 export async function touchSession(db: Db, tenantId: string, s: SessionSighting): Promise<Session> {
+  const rows = await db.$queryRaw<Session[]>`
+    INSERT INTO identity.sessions AS s (tenant_id, user_id, session_key, user_agent, ip, last_seen_at, expires_at)
+    SELECT u.tenant_id, u.id, ${s.sessionKey}, ${s.userAgent}, ${s.ip}, now(), ${s.expiresAt ?? null}::timestamptz
+      FROM identity.users u JOIN identity.tenants t ON t.id = u.tenant_id
+     WHERE u.id = ${s.userId}::uuid AND u.tenant_id = ${tenantId}::uuid AND t.deleted_at IS NULL
+    ON CONFLICT (user_id, session_key) DO UPDATE
+       SET user_agent = EXCLUDED.user_agent, ip = EXCLUDED.ip, last_seen_at = EXCLUDED.last_seen_at,
+           expires_at = COALESCE(EXCLUDED.expires_at, s.expires_at)
+     WHERE s.revoked_at IS NULL
+    RETURNING ${SESSION_COLUMNS}`;
+  if (rows[0]) return rows[0];
+  // Nothing written: the session is revoked (returned as it is), or the user is not the live tenant's.
+  await requireLiveTenant(db, tenantId);
   await requireUser(db, tenantId, s.userId);
-  const key = { userId_sessionKey: { userId: s.userId, sessionKey: s.sessionKey } };
-  const existing = await db.session.findUnique({ where: key });
-  if (existing?.revokedAt) return existing;
-  const seen = { userAgent: s.userAgent, ip: s.ip, lastSeenAt: new Date(), ...(s.expiresAt ? { expiresAt: s.expiresAt } : {}) };
-  const upsert = () =>
-    db.session.upsert({
-      where: key,
-      create: { tenantId, userId: s.userId, sessionKey: s.sessionKey, ...seen },
-      update: seen,
-    });
-  try {
-    return await upsert();
-  } catch (err) {
-    // Two first sightings raced on the insert: the loser becomes an update.
-    if (isUniqueViolation(err)) return upsert();
-    throw err;
-  }
+  const revoked = await db.session.findUnique({ where: { userId_sessionKey: { userId: s.userId, sessionKey: s.sessionKey } } });
+  if (!revoked || revoked.tenantId !== tenantId) throw new NotFoundError("user", s.userId);
+  return revoked;
 }
 
 export interface SessionFilter {
