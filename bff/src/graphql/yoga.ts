@@ -21,10 +21,22 @@ export interface YogaOptions {
 export function buildYoga(options: YogaOptions) {
   const { identity, auth, logger, oidcIssuer, development } = options;
   const schema = createSchema<GraphQLContext>({ typeDefs, resolvers });
+  // GraphiQL with its assets inlined (Yoga's default page loads them from a CDN, which an offline
+  // machine cannot reach). Loaded only in development: it is a large module.
+  const graphiql = development
+    ? {
+        renderGraphiQL: (require("@graphql-yoga/render-graphiql") as typeof import("@graphql-yoga/render-graphiql")).renderGraphiQL,
+        graphiql: {
+          title: "APGMS GraphiQL",
+          headers: JSON.stringify({ Authorization: "Bearer <paste: make -s token USER=owner@demo.apgms.dev>" }, null, 2),
+          defaultQuery: "{\n  me {\n    kind\n    user { email role }\n    tenant { name slug }\n  }\n}\n",
+        },
+      }
+    : { graphiql: false };
   return createYoga<ServerContext, Omit<GraphQLContext, keyof ServerContext>>({
     schema,
     graphqlEndpoint: "/graphql",
-    graphiql: development,
+    ...graphiql,
     landingPage: false,
     maskedErrors: { maskError: createMaskError(logger), isDev: development },
     logging: {
