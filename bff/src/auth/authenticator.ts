@@ -133,7 +133,7 @@ export function createAuthenticator(options: AuthenticatorOptions) {
         const space = header.indexOf(" ");
         const scheme = space > 0 ? header.slice(0, space).toLowerCase() : "";
         const value = space > 0 ? header.slice(space + 1).trim() : "";
-        if (!value || value.includes(" ")) return Promise.reject(new AuthError("malformed Authorization header", "invalid_request"));
+        if (!value || value.includes(" ")) return Promise.reject(new AuthError("malformed Authorization header: expected \"Bearer <token>\" or \"ApiKey <key>\"", "invalid_request"));
         if (scheme === "bearer") return fromBearer(value, info);
         if (scheme === "apikey") return fromApiKey(value, info);
         return Promise.reject(new AuthError("unsupported authorization scheme", "invalid_request"));
