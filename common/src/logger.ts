@@ -1,12 +1,15 @@
 import { trace } from "@opentelemetry/api";
-import { pino, type Logger, type LoggerOptions } from "pino";
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from "pino";
 import { currentContext } from "./context.js";
 
 export type { Logger };
 
-/** JSON logs; each line carries the request id, tenant and trace id of the call it belongs to. */
-export function createLogger(service: string, options: LoggerOptions = {}): Logger {
-  return pino({
+/**
+ * JSON logs; each line carries the request id, tenant and trace id of the call
+ * it belongs to. Lines go to stdout unless a destination is given (tests).
+ */
+export function createLogger(service: string, options: LoggerOptions = {}, destination?: DestinationStream): Logger {
+  const config: LoggerOptions = {
     level: options.level ?? process.env.LOG_LEVEL ?? "info",
     base: { service },
     messageKey: "msg",
@@ -24,5 +27,6 @@ export function createLogger(service: string, options: LoggerOptions = {}): Logg
       return out;
     },
     ...options,
-  });
+  };
+  return destination ? pino(config, destination) : pino(config);
 }
