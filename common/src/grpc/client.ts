@@ -98,6 +98,9 @@ export function connect<C extends Client>(
   const raw = new Ctor(address, credentials.createInsecure(), {
     "grpc.keepalive_time_ms": 30_000,
     "grpc.max_receive_message_length": 8 * 1024 * 1024,
+    // A restarted peer is found again within seconds (grpc-js defaults to 1 s growing to 120 s).
+    "grpc.initial_reconnect_backoff_ms": 200,
+    "grpc.max_reconnect_backoff_ms": 3_000,
     ...(options.channel ? { channelOverride: options.channel } : {}),
   });
   return { client: promiseClient(raw, Ctor.service, options), raw };

@@ -8,7 +8,7 @@ interface HealthCheckResponse {
 interface HealthClient extends Client {
   check(req: { service: string }, opts: { deadline: number }, cb: (err: ServiceError | null, res: HealthCheckResponse) => void): void;
 }
-type HealthCtor = new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => HealthClient;
+type HealthCtor = new (address: string, creds: ReturnType<typeof credentials.createInsecure>, options?: object) => HealthClient;
 
 let ctor: HealthCtor | undefined;
 function healthCtor(): HealthCtor {
@@ -22,7 +22,10 @@ function healthCtor(): HealthCtor {
 
 /** A `grpc.health.v1` client, as grpc_health_probe and Kubernetes probes use. */
 export function createHealthClient(address: string) {
-  const client = new (healthCtor())(address, credentials.createInsecure());
+  const client = new (healthCtor())(address, credentials.createInsecure(), {
+    "grpc.initial_reconnect_backoff_ms": 200,
+    "grpc.max_reconnect_backoff_ms": 3_000,
+  });
   return {
     /** Resolves the serving status of `service` ("" for the whole server); rejects on transport errors. */
     check(service = "", timeoutMs = 1_000): Promise<HealthCheckResponse["status"]> {

@@ -1,0 +1,124 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import type { AddressInfo } from "node:net";
+import { createServer as createNetServer } from "node:net";
+import path from "node:path";
+import { createHealthClient } from "@apgms/common/grpc/health-client";
+import { createLogger } from "@apgms/common/logger";
+import { deployMigrations } from "@apgms/common/migrate/index";
+import { createTestDatabase, type TestDatabase } from "@apgms/common/testing/database";
+import { expect } from "chai";
+import { buildApp, type App } from "../src/app.js";
+import { createJwtVerifier } from "../src/auth/jwt-verifier.js";
+import { createIdentityClients, type IdentityClients } from "../src/identity-clients.js";
+import { AUDIENCE, getStack, type Stack } from "./stack.js";
+
+const repoRoot = path.resolve(__dirname, "../../..");
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createNetServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+describe("edge across a restart of svc-identity", function () {
+  this.timeout(60_000);
+  let s: Stack;
+  let db: TestDatabase;
+  let port: number;
+  let child: ChildProcess | undefined;
+  let identity: IdentityClients;
+  let app: App;
+  let url: string;
+  let subject: string;
+
+  const startIdentity = async () => {
+    child = spawn(process.execPath, [path.join(repoRoot, "svc-identity/dist/src/main.js")], {
+      env: { ...process.env, DATABASE_URL: db.url, GRPC_PORT: String(port), LOG_LEVEL: "warn" },
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    const health = createHealthClient(`127.0.0.1:${port}`);
+    try {
+      for (let i = 0; i < 200; i++) {
+        if ((await health.check("", 300).catch(() => "DOWN")) === "SERVING") return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error("svc-identity did not start");
+    } finally {
+      health.close();
+    }
+  };
+  const stopIdentity = async () => {
+    const c = child;
+    if (!c || c.exitCode !== null) return;
+    const exited = new Promise((r) => c.once("exit", r));
+    c.kill("SIGTERM");
+    await exited;
+  };
+  const me = () =>
+    fetch(`${url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${s.token(subject)}` },
+      body: JSON.stringify({ query: "{ me { user { email } } }" }),
+    });
+
+  before(async () => {
+    s = await getStack();
+    db = await createTestDatabase({ prefix: "bff_restart" });
+    await deployMigrations({ databaseUrl: db.url, schema: "identity", migrationsDir: path.join(repoRoot, "svc-identity/prisma/migrations") });
+    port = await freePort();
+    await startIdentity();
+    identity = createIdentityClients(`127.0.0.1:${port}`, { timeoutMs: 2_000 });
+    subject = `restart-${Date.now()}@x.test`;
+    await identity.tenants.createTenant({
+      name: "Restart",
+      slug: `restart-${Date.now()}`,
+      accountName: "Main",
+      ownerEmail: subject,
+      ownerDisplayName: "R",
+      ownerOidcIssuer: s.issuerUrl,
+      ownerOidcSubject: subject,
+    });
+    app = buildApp({
+      // Caches off: every request needs svc-identity.
+      config: { NODE_ENV: "production", OIDC_ISSUER: s.issuerUrl, AUTH_CACHE_SECONDS: 0, IDENTITY_GRPC_ADDRESS: `127.0.0.1:${port}`, TRUST_PROXY: false, SIGNUP_ENABLED: false },
+      logger: createLogger("test", { level: "silent" }),
+      identity,
+      redis: s.redis,
+      jwt: createJwtVerifier({ issuer: s.issuerUrl, audience: AUDIENCE, jwksUri: `${s.issuerUrl}/.well-known/jwks.json`, clockToleranceSeconds: 5 }),
+    });
+    await new Promise<void>((resolve) => app.server.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  });
+
+  after(async () => {
+    await app?.close();
+    identity?.close();
+    await stopIdentity();
+    await db?.drop();
+  });
+
+  it("answers 503 while svc-identity is down and recovers by itself when it is back", async () => {
+    expect((await me()).status).to.equal(200);
+
+    await stopIdentity();
+    const down = await me();
+    expect(down.status).to.equal(503);
+    expect(down.headers.get("retry-after")).to.equal("1");
+    expect((await fetch(`${url}/readyz`)).status).to.equal(503);
+
+    await startIdentity();
+    const until = Date.now() + 10_000;
+    let status = 0;
+    while (Date.now() < until && status !== 200) {
+      status = (await me()).status;
+      if (status !== 200) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(status, "the edge reconnected without a restart").to.equal(200);
+    expect((await fetch(`${url}/readyz`)).status).to.equal(200);
+  });
+});
