@@ -1,32 +1,40 @@
-// Mocha configuration for the whole suite (`make test`). Runs the compiled
-// tests of each package, in this order; a package whose dist/test holds no
-// *.test.js yet is left out (mocha fails on a glob that matches nothing).
+// Mocha configuration for the whole suite (`make test`). Runs, package by
+// package, the compiled form of every test source (`<pkg>/test/**/*.test.ts` →
+// `<pkg>/dist/test/**/*.test.js`). A test whose compiled file is missing stops
+// the run (it would otherwise be skipped in silence); a compiled test whose
+// source is gone is not run.
 "use strict";
 const fs = require("node:fs");
 const path = require("node:path");
 
 const packages = ["common", "svc-identity", "bff"];
 
-function hasTests(dir) {
-  try {
-    return fs
-      .readdirSync(dir, { recursive: true })
-      .some((f) => String(f).endsWith(".test.js"));
-  } catch {
-    return false;
-  }
+function testSources(pkg) {
+  const dir = path.join(__dirname, pkg, "test");
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir, { recursive: true })
+    .map(String)
+    .filter((f) => f.endsWith(".test.ts"))
+    .sort();
 }
 
 // Only from the repo root: a package may reuse this file with its own --spec
 // (mocha would add these root-relative globs to it).
 const atRoot = path.resolve(process.cwd()) === __dirname;
-const spec = !atRoot ? [] : packages
-  .filter((p) => hasTests(path.join(__dirname, p, "dist", "test")))
-  .map((p) => `${p}/dist/test/**/*.test.js`);
-
-if (atRoot && spec.length === 0) {
-  // eslint-disable-next-line no-console
-  console.error("[mocha] no compiled tests found under */dist/test (did `make build` run?)");
+const spec = [];
+if (atRoot) {
+  const missing = [];
+  for (const pkg of packages) {
+    for (const src of testSources(pkg)) {
+      const compiled = path.join(pkg, "dist", "test", src.replace(/\.ts$/, ".js"));
+      if (fs.existsSync(path.join(__dirname, compiled))) spec.push(compiled);
+      else missing.push(compiled);
+    }
+  }
+  if (missing.length) {
+    throw new Error(`[mocha] compiled tests missing (run \`make build\`, or \`npx tsc -b --force\`): ${missing.join(", ")}`);
+  }
 }
 
 module.exports = {

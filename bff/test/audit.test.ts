@@ -1,10 +1,9 @@
-import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
 import { createLogger } from "@apgms/common/logger";
 import { expect } from "chai";
-import { buildApp, type App } from "../src/app.js";
-import { createJwtVerifier } from "../src/auth/jwt-verifier.js";
+import type { App } from "../src/app.js";
 import { AUDIENCE, getStack, type SeededUser, type Stack } from "./stack.js";
+import { startEdge } from "./support.js";
 
 interface LogLine {
   level: string;
@@ -33,15 +32,7 @@ describe("audit log of mutations", () => {
         done();
       },
     });
-    app = buildApp({
-      config: { NODE_ENV: "production", OIDC_ISSUER: s.issuerUrl, AUTH_CACHE_SECONDS: 1, IDENTITY_GRPC_ADDRESS: "127.0.0.1:1", TRUST_PROXY: false, SIGNUP_ENABLED: false },
-      logger: createLogger("bff", { level: "info" }, sink),
-      identity: s.identity,
-      redis: s.redis,
-      jwt: createJwtVerifier({ issuer: s.issuerUrl, audience: AUDIENCE, jwksUri: `${s.issuerUrl}/.well-known/jwks.json`, clockToleranceSeconds: 5 }),
-    });
-    await new Promise<void>((resolve) => app.server.listen(0, "127.0.0.1", resolve));
-    url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    ({ app, url } = await startEdge({ issuerUrl: s.issuerUrl, audience: AUDIENCE, identity: s.identity, redis: s.redis, logger: createLogger("bff", { level: "info" }, sink) }));
   });
   after(() => app.close());
 

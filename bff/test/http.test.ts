@@ -1,11 +1,9 @@
-import type { AddressInfo } from "node:net";
-import { createLogger } from "@apgms/common/logger";
 import { expect } from "chai";
 import { Redis } from "ioredis";
-import { buildApp, type App } from "../src/app.js";
-import { createJwtVerifier } from "../src/auth/jwt-verifier.js";
+import type { App } from "../src/app.js";
 import { createIdentityClients } from "../src/identity-clients.js";
 import { AUDIENCE, getStack, type Stack } from "./stack.js";
+import { startEdge } from "./support.js";
 
 describe("edge HTTP surface", () => {
   let s: Stack;
@@ -42,15 +40,7 @@ describe("edge HTTP surface", () => {
     before(async () => {
       redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { keyPrefix: `${process.env.REDIS_KEY_PREFIX ?? "apgms-test:"}down:` });
       identity = createIdentityClients("127.0.0.1:1", { timeoutMs: 500, retries: 0 });
-      app = buildApp({
-        config: { NODE_ENV: "development", OIDC_ISSUER: s.issuerUrl, AUTH_CACHE_SECONDS: 1, IDENTITY_GRPC_ADDRESS: "127.0.0.1:1", TRUST_PROXY: false, SIGNUP_ENABLED: false },
-        logger: createLogger("test", { level: "silent" }),
-        identity,
-        redis,
-        jwt: createJwtVerifier({ issuer: s.issuerUrl, audience: AUDIENCE, jwksUri: `${s.issuerUrl}/.well-known/jwks.json`, clockToleranceSeconds: 5 }),
-      });
-      await new Promise<void>((resolve) => app.server.listen(0, "127.0.0.1", resolve));
-      url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+      ({ app, url } = await startEdge({ issuerUrl: s.issuerUrl, audience: AUDIENCE, identity, redis, config: { NODE_ENV: "development" } }));
     });
     after(async () => {
       await app.close();

@@ -1,29 +1,15 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import type { AddressInfo } from "node:net";
-import { createServer as createNetServer } from "node:net";
 import path from "node:path";
 import { createHealthClient } from "@apgms/common/grpc/health-client";
-import { createLogger } from "@apgms/common/logger";
 import { deployMigrations } from "@apgms/common/migrate/index";
 import { createTestDatabase, type TestDatabase } from "@apgms/common/testing/database";
 import { expect } from "chai";
-import { buildApp, type App } from "../src/app.js";
-import { createJwtVerifier } from "../src/auth/jwt-verifier.js";
+import type { App } from "../src/app.js";
 import { createIdentityClients, type IdentityClients } from "../src/identity-clients.js";
 import { AUDIENCE, getStack, type Stack } from "./stack.js";
+import { freePort, startEdge, waitFor } from "./support.js";
 
 const repoRoot = path.resolve(__dirname, "../../..");
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createNetServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 describe("edge across a restart of svc-identity", function () {
   this.timeout(60_000);
@@ -43,11 +29,7 @@ describe("edge across a restart of svc-identity", function () {
     });
     const health = createHealthClient(`127.0.0.1:${port}`);
     try {
-      for (let i = 0; i < 200; i++) {
-        if ((await health.check("", 300).catch(() => "DOWN")) === "SERVING") return;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      throw new Error("svc-identity did not start");
+      await waitFor("svc-identity", async () => (await health.check("", 300)) === "SERVING");
     } finally {
       health.close();
     }
@@ -83,16 +65,14 @@ describe("edge across a restart of svc-identity", function () {
       ownerOidcIssuer: s.issuerUrl,
       ownerOidcSubject: subject,
     });
-    app = buildApp({
-      // Caches off: every request needs svc-identity.
-      config: { NODE_ENV: "production", OIDC_ISSUER: s.issuerUrl, AUTH_CACHE_SECONDS: 0, IDENTITY_GRPC_ADDRESS: `127.0.0.1:${port}`, TRUST_PROXY: false, SIGNUP_ENABLED: false },
-      logger: createLogger("test", { level: "silent" }),
+    // Caches off: every request needs svc-identity.
+    ({ app, url } = await startEdge({
+      issuerUrl: s.issuerUrl,
+      audience: AUDIENCE,
       identity,
       redis: s.redis,
-      jwt: createJwtVerifier({ issuer: s.issuerUrl, audience: AUDIENCE, jwksUri: `${s.issuerUrl}/.well-known/jwks.json`, clockToleranceSeconds: 5 }),
-    });
-    await new Promise<void>((resolve) => app.server.listen(0, "127.0.0.1", resolve));
-    url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+      config: { AUTH_CACHE_SECONDS: 0, IDENTITY_GRPC_ADDRESS: `127.0.0.1:${port}` },
+    }));
   });
 
   after(async () => {

@@ -1,10 +1,8 @@
-import type { AddressInfo } from "node:net";
 import { randomBytes } from "node:crypto";
-import { createLogger } from "@apgms/common/logger";
 import { expect } from "chai";
-import { buildApp, type App } from "../src/app.js";
-import { createJwtVerifier } from "../src/auth/jwt-verifier.js";
+import type { App } from "../src/app.js";
 import { AUDIENCE, errorCode, getStack, type Stack } from "./stack.js";
+import { startEdge } from "./support.js";
 
 const SIGN_UP = "mutation($i: SignUpInput!) { signUp(input: $i) { tenantId tenantSlug accountId userId } }";
 
@@ -66,15 +64,7 @@ describe("sign-up of an identity linked to no user", () => {
     let app: App;
     let url: string;
     before(async () => {
-      app = buildApp({
-        config: { NODE_ENV: "production", OIDC_ISSUER: s.issuerUrl, AUTH_CACHE_SECONDS: 1, IDENTITY_GRPC_ADDRESS: "127.0.0.1:1", TRUST_PROXY: false, SIGNUP_ENABLED: false },
-        logger: createLogger("test", { level: "silent" }),
-        identity: s.identity,
-        redis: s.redis,
-        jwt: createJwtVerifier({ issuer: s.issuerUrl, audience: AUDIENCE, jwksUri: `${s.issuerUrl}/.well-known/jwks.json`, clockToleranceSeconds: 5 }),
-      });
-      await new Promise<void>((resolve) => app.server.listen(0, "127.0.0.1", resolve));
-      url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+      ({ app, url } = await startEdge({ issuerUrl: s.issuerUrl, audience: AUDIENCE, identity: s.identity, redis: s.redis, config: { SIGNUP_ENABLED: false } }));
     });
     after(() => app.close());
 

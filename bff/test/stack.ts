@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { createServer as createNetServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { createLogger } from "@apgms/common/logger";
@@ -16,6 +15,7 @@ import { createDevIssuer } from "../src/dev-oidc/issuer.js";
 import { generateSigningKey, type SigningKey } from "../src/dev-oidc/keys.js";
 import { mintToken, type MintOptions } from "../src/dev-oidc/tokens.js";
 import { createIdentityClients, type IdentityClients } from "../src/identity-clients.js";
+import { freePort, waitFor } from "./support.js";
 
 /**
  * The real stack for the edge's tests, started once per run: a fresh Postgres
@@ -58,26 +58,6 @@ export interface Stack {
   gql(query: string, variables?: Record<string, unknown>, auth?: { token?: string; apiKey?: string; headers?: Record<string, string> }): Promise<GqlResponse>;
   /** Runs `query` as the given seeded user. */
   as(user: SeededUser, query: string, variables?: Record<string, unknown>): Promise<GqlResponse>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createNetServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (await probe().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what} did not become ready in ${timeoutMs} ms`);
 }
 
 let started: Promise<Stack> | undefined;

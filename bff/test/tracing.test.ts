@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createServer as createNetServer, type AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import path from "node:path";
 import { createHealthClient } from "@apgms/common/grpc/health-client";
@@ -15,6 +14,7 @@ import { generateSigningKey } from "../src/dev-oidc/keys.js";
 import { mintToken } from "../src/dev-oidc/tokens.js";
 import { createIdentityClients } from "../src/identity-clients.js";
 import { SpanKind, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from "./otlp-receiver.js";
+import { freePort, waitFor } from "./support.js";
 
 /**
  * End-to-end tracing: the BFF and svc-identity run as their real processes with
@@ -27,25 +27,6 @@ const HTTP_SCOPE = "@opentelemetry/instrumentation-http";
 const GRPC_SCOPE = "@opentelemetry/instrumentation-grpc";
 const PG_SCOPE = "@opentelemetry/instrumentation-pg";
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createNetServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitFor(what: string, probe: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (await Promise.resolve().then(probe).catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what} did not happen in ${timeoutMs} ms`);
-}
 
 /** The environment of a child: the runner's, minus any OTel settings, plus `extra`. */
 function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {

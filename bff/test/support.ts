@@ -1,0 +1,60 @@
+import type { AddressInfo } from "node:net";
+import { createServer as createNetServer } from "node:net";
+import type { Logger } from "@apgms/common/logger";
+import { createLogger } from "@apgms/common/logger";
+import type { Redis } from "ioredis";
+import { buildApp, type App, type AppDeps } from "../src/app.js";
+import { createJwtVerifier } from "../src/auth/jwt-verifier.js";
+import type { IdentityClients } from "../src/identity-clients.js";
+
+/** A port that was free a moment ago (for processes that must be told their port up front). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createNetServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function waitFor(what: string, probe: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await Promise.resolve().then(probe).catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} did not become ready in ${timeoutMs} ms`);
+}
+
+export interface EdgeOptions {
+  issuerUrl: string;
+  audience: string;
+  identity: IdentityClients;
+  redis: Redis;
+  config?: Partial<AppDeps["config"]>;
+  logger?: Logger;
+}
+
+/** A BFF of its own on port 0 (for tests that need other settings than the shared stack's). */
+export async function startEdge(options: EdgeOptions): Promise<{ app: App; url: string }> {
+  const { issuerUrl, audience, identity, redis, config = {}, logger = createLogger("test", { level: "silent" }) } = options;
+  const app = buildApp({
+    config: {
+      NODE_ENV: "production",
+      OIDC_ISSUER: issuerUrl,
+      AUTH_CACHE_SECONDS: 1,
+      IDENTITY_GRPC_ADDRESS: "127.0.0.1:1",
+      TRUST_PROXY: false,
+      SIGNUP_ENABLED: false,
+      ...config,
+    },
+    logger,
+    identity,
+    redis,
+    jwt: createJwtVerifier({ issuer: issuerUrl, audience, jwksUri: `${issuerUrl}/.well-known/jwks.json`, clockToleranceSeconds: 5 }),
+  });
+  await new Promise<void>((resolve) => app.server.listen(0, "127.0.0.1", resolve));
+  return { app, url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` };
+}
