@@ -131,6 +131,7 @@ async function main() {
   await waitHttp(`http://127.0.0.1:${barePort}/graphql?query=%7B__typename%7D`, (r) => r.status < 500);
 
   const token = mintToken(loadOrCreateSigningKey(keyDir), { issuer, audience: "apgms", subject: "owner@demo.apgms.dev", email: "owner@demo.apgms.dev", ttlSeconds: 3600 });
+  const apiKey = readFileSync(path.join(keyDir, "api-key"), "utf8").trim();
   const check = await fetch(`http://127.0.0.1:${bffPort}/graphql`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: query });
   const body = await check.json();
   if (!body.data?.me?.user) throw new Error(`the real edge did not answer me: ${JSON.stringify(body)}`);
@@ -138,6 +139,7 @@ async function main() {
   const scenarios = [
     { name: "bare Yoga+express, static me", url: `http://127.0.0.1:${barePort}/graphql`, headers: {}, pids: { server: bare.pid } },
     { name: "edge me (JWT, BFF→svc-identity)", url: `http://127.0.0.1:${bffPort}/graphql`, headers: { authorization: `Bearer ${token}` }, pids: { server: bff.pid, identity: identity.pid } },
+    { name: "edge me (API key, Redis-cached)", url: `http://127.0.0.1:${bffPort}/graphql`, headers: { "x-api-key": apiKey }, pids: { server: bff.pid, identity: identity.pid } },
     { name: "edge me, auth caches off", url: `http://127.0.0.1:${coldPort}/graphql`, headers: { authorization: `Bearer ${token}` }, pids: { server: cold.pid, identity: identity.pid } },
   ];
   console.log(`bench: ${ROUNDS} rounds x ${SECONDS} s, ${CONNECTIONS} connections, interleaved; node ${process.version}`);
