@@ -49,6 +49,8 @@ export interface Stack {
   issuerUrl: string;
   key: SigningKey;
   identity: IdentityClients;
+  /** host:port of the stack's svc-identity. */
+  identityAddress: string;
   pg: PgClient;
   redis: Redis;
   a: SeededTenant;
@@ -168,7 +170,7 @@ async function startStack(): Promise<Stack> {
     if (!t) tokens.set(user.subject, (t = token(user.subject)));
     return gql(query, variables, { token: t });
   };
-  return { url, issuerUrl, key, identity, pg, redis, a, b, token, gql, as };
+  return { url, issuerUrl, key, identity, identityAddress: address, pg, redis, a, b, token, gql, as };
 }
 
 /** The `extensions.code` of the first error, or undefined. */
