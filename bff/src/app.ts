@@ -22,8 +22,8 @@ export interface AppDeps {
 
 export interface App {
   server: Server;
-  /** Stops accepting connections and waits for in-flight requests. */
-  close(): Promise<void>;
+  /** Stops accepting connections and waits for in-flight requests, cutting them after `drainTimeoutMs` (10 s). */
+  close(drainTimeoutMs?: number): Promise<void>;
 }
 
 /** Builds the edge without listening, so tests drive it on port 0. */
@@ -66,9 +66,15 @@ export function buildApp(deps: AppDeps): App {
 
   return {
     server,
-    close: () =>
+    close: (drainTimeoutMs = 10_000) =>
       new Promise<void>((resolve) => {
+        const cut = setTimeout(() => {
+          logger.warn({ drainTimeoutMs }, "drain timed out; closing the remaining connections");
+          server.closeAllConnections();
+        }, drainTimeoutMs);
+        cut.unref();
         server.close(() => {
+          clearTimeout(cut);
           identityHealth.close();
           resolve();
         });
