@@ -38,12 +38,13 @@ export function buildApp(deps: AppDeps): App {
   const identityHealth = createHealthClient(config.IDENTITY_GRPC_ADDRESS);
   const rest = express();
   rest.disable("x-powered-by");
+  const identityServing = async () => {
+    const state = await identityHealth.check("");
+    if (state !== "SERVING") throw new Error(state);
+  };
   rest.use(
     healthRoutes([
-      { name: "svc-identity", check: async () => {
-        const s = await identityHealth.check("");
-        if (s !== "SERVING") throw new Error(s);
-      } },
+      { name: "svc-identity", check: identityServing },
       { name: "redis", check: () => redis.ping() },
     ]),
   );
