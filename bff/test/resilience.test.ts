@@ -7,7 +7,7 @@ import { expect } from "chai";
 import type { App } from "../src/app.js";
 import { createIdentityClients, type IdentityClients } from "../src/identity-clients.js";
 import { AUDIENCE, getStack, type Stack } from "./stack.js";
-import { freePort, startEdge, waitFor } from "./support.js";
+import { freePort, provisionTenant, startEdge, waitFor } from "./support.js";
 
 const repoRoot = path.resolve(__dirname, "../../..");
 
@@ -55,16 +55,7 @@ describe("edge across a restart of svc-identity", function () {
     port = await freePort();
     await startIdentity();
     identity = createIdentityClients(`127.0.0.1:${port}`, { timeoutMs: 2_000 });
-    subject = `restart-${Date.now()}@x.test`;
-    await identity.tenants.createTenant({
-      name: "Restart",
-      slug: `restart-${Date.now()}`,
-      accountName: "Main",
-      ownerEmail: subject,
-      ownerDisplayName: "R",
-      ownerOidcIssuer: s.issuerUrl,
-      ownerOidcSubject: subject,
-    });
+    subject = (await provisionTenant(identity, s.issuerUrl, `restart-${Date.now()}`)).owner.subject;
     // Caches off: every request needs svc-identity.
     ({ app, url } = await startEdge({
       issuerUrl: s.issuerUrl,

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { errorCode, getStack, type Stack } from "./stack.js";
+import { provisionTenant } from "./support.js";
 
 describe("identity rules and input errors through the edge", () => {
   let s: Stack;
@@ -84,16 +85,7 @@ describe("identity rules and input errors through the edge", () => {
 
   it("deletes an unprotected tenant with its slug as confirmation; its users are refused at once", async () => {
     const slug = `doomed-${Date.now()}`;
-    const t = await s.identity.tenants.createTenant({
-      name: "Doomed",
-      slug,
-      accountName: "Main",
-      ownerEmail: `owner@${slug}.test`,
-      ownerDisplayName: "Owner",
-      ownerOidcIssuer: s.issuerUrl,
-      ownerOidcSubject: `owner@${slug}.test`,
-    });
-    const owner = { id: t.ownerUserId, email: `owner@${slug}.test`, subject: `owner@${slug}.test`, role: 1 };
+    const { owner } = await provisionTenant(s.identity, s.issuerUrl, slug);
     const off = await s.as(owner, "mutation { updateTenant(input: { deletionProtection: false }) { deletionProtection } }");
     expect(off.body.data).to.deep.equal({ updateTenant: { deletionProtection: false } });
     const wrong = await s.as(owner, 'mutation { deleteTenant(confirmation: "nope") { id } }');

@@ -15,7 +15,7 @@ import { createDevIssuer } from "../src/dev-oidc/issuer.js";
 import { generateSigningKey, type SigningKey } from "../src/dev-oidc/keys.js";
 import { mintToken, type MintOptions } from "../src/dev-oidc/tokens.js";
 import { createIdentityClients, type IdentityClients } from "../src/identity-clients.js";
-import { freePort, waitFor } from "./support.js";
+import { freePort, provisionTenant, waitFor } from "./support.js";
 
 /**
  * The real stack for the edge's tests, started once per run: a fresh Postgres
@@ -129,28 +129,18 @@ async function startStack(): Promise<Stack> {
   cleanups.push(() => pg.end());
 
   const seedTenant = async (slug: string): Promise<SeededTenant> => {
-    const ownerEmail = `owner@${slug}.test`;
-    const res = await identity.tenants.createTenant({
-      name: `Tenant ${slug}`,
-      slug,
-      accountName: "Main",
-      ownerEmail,
-      ownerDisplayName: "Owner",
-      ownerOidcIssuer: issuerUrl,
-      ownerOidcSubject: ownerEmail,
-    });
-    const tenantId = res.tenant!.id;
+    const { tenantId, accountId, owner } = await provisionTenant(identity, issuerUrl, slug);
     const context = { requestId: randomUUID(), tenantId, principal: { kind: "service" as const, id: "test" } };
-    const users = { owner: { id: res.ownerUserId, email: ownerEmail, subject: ownerEmail, role: Role.ROLE_OWNER } } as SeededTenant["users"];
+    const users = { owner } as SeededTenant["users"];
     for (const [name, role] of [["admin", Role.ROLE_ADMIN], ["analyst", Role.ROLE_ANALYST], ["viewer", Role.ROLE_VIEWER]] as const) {
       const email = `${name}@${slug}.test`;
       const u = await identity.users.createUser(
-        { accountId: res.accountId, email, displayName: name, role, oidcIssuer: issuerUrl, oidcSubject: email },
+        { accountId, email, displayName: name, role, oidcIssuer: issuerUrl, oidcSubject: email },
         { context },
       );
       users[name] = { id: u.user!.id, email, subject: email, role };
     }
-    return { id: tenantId, slug, accountId: res.accountId, users };
+    return { id: tenantId, slug, accountId, users };
   };
   const a = await seedTenant(`tenant-a-${randomBytes(3).toString("hex")}`);
   const b = await seedTenant(`tenant-b-${randomBytes(3).toString("hex")}`);

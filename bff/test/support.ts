@@ -2,6 +2,7 @@ import type { AddressInfo } from "node:net";
 import { createServer as createNetServer } from "node:net";
 import type { Logger } from "@apgms/common/logger";
 import { createLogger } from "@apgms/common/logger";
+import { Role } from "@apgms/proto/apgms/identity/v1/user";
 import type { Redis } from "ioredis";
 import { buildApp, type App, type AppDeps } from "../src/app.js";
 import { createJwtVerifier } from "../src/auth/jwt-verifier.js";
@@ -57,4 +58,27 @@ export async function startEdge(options: EdgeOptions): Promise<{ app: App; url: 
   });
   await new Promise<void>((resolve) => app.server.listen(0, "127.0.0.1", resolve));
   return { app, url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` };
+}
+
+export interface ProvisionedTenant {
+  tenantId: string;
+  slug: string;
+  accountId: string;
+  /** The owner, whose OIDC subject (at `issuerUrl`) is its email `owner@<slug>.test`. */
+  owner: { id: string; email: string; subject: string; role: Role };
+}
+
+/** A tenant with its first account and an owner who signs in through `issuerUrl`, via the platform RPC. */
+export async function provisionTenant(identity: IdentityClients, issuerUrl: string, slug: string): Promise<ProvisionedTenant> {
+  const email = `owner@${slug}.test`;
+  const res = await identity.tenants.createTenant({
+    name: `Tenant ${slug}`,
+    slug,
+    accountName: "Main",
+    ownerEmail: email,
+    ownerDisplayName: "Owner",
+    ownerOidcIssuer: issuerUrl,
+    ownerOidcSubject: email,
+  });
+  return { tenantId: res.tenant!.id, slug, accountId: res.accountId, owner: { id: res.ownerUserId, email, subject: email, role: Role.ROLE_OWNER } };
 }

@@ -14,7 +14,7 @@ import { generateSigningKey } from "../src/dev-oidc/keys.js";
 import { mintToken } from "../src/dev-oidc/tokens.js";
 import { createIdentityClients } from "../src/identity-clients.js";
 import { SpanKind, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from "./otlp-receiver.js";
-import { freePort, waitFor } from "./support.js";
+import { freePort, provisionTenant, waitFor } from "./support.js";
 
 /**
  * End-to-end tracing: the BFF and svc-identity run as their real processes with
@@ -111,15 +111,7 @@ describe("tracing (OTLP export across BFF → gRPC → Postgres)", function () {
     const slug = `tracing-${randomBytes(3).toString("hex")}`;
     const ownerEmail = `owner@${slug}.test`;
     try {
-      await identity.tenants.createTenant({
-        name: `Tenant ${slug}`,
-        slug,
-        accountName: "Main",
-        ownerEmail,
-        ownerDisplayName: "Owner",
-        ownerOidcIssuer: issuerUrl,
-        ownerOidcSubject: ownerEmail,
-      });
+      await provisionTenant(identity, issuerUrl, slug);
     } finally {
       identity.close();
     }
