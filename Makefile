@@ -44,7 +44,7 @@ INSTALL_DEPS := $(if $(LOCKFILE),$(LOCKFILE),$(PKG_JSONS))
 PROTO_SRCS := $(shell find proto -name '*.proto' -not -path '*/node_modules/*' -not -path 'proto/gen/*' 2>/dev/null)
 PRISMA_SRCS := $(wildcard svc-identity/prisma/*.prisma svc-identity/prisma.config.ts svc-identity/package.json)
 
-.PHONY: help preflight install gen build lint migrate seed dev services test test-node bench token clean distclean
+.PHONY: help preflight install gen build lint migrate seed dev services chromium test test-node bench token clean distclean
 
 help:
 	@echo "make install   npm ci (npm install without a lock); skipped when node_modules matches the lock"
@@ -124,7 +124,11 @@ dev: seed
 	  DEV_OIDC_ISSUER='$(DEV_OIDC_ISSUER)' DEV_OIDC_KEY_DIR='$(DEV_OIDC_KEY_DIR)' OIDC_AUDIENCE='$(OIDC_AUDIENCE)' \
 	  node scripts/dev.mjs
 
-test: build services
+# Headless Chromium for the GraphiQL browser test (apt-installed when missing).
+chromium:
+	bash scripts/ensure-chromium.sh
+
+test: build services chromium
 	bash scripts/run-tests.sh
 
 # The suite under another Node major, e.g. make test-node NODE_MAJOR=24 (downloads node@<major> from npm once).
