@@ -1,6 +1,10 @@
-// Seeds the demo tenant through the service's own data access. Idempotent:
-// what exists is left as it is, so re-running changes nothing.
-import { mkdir, writeFile } from "node:fs/promises";
+// Seeds the demo tenant through the service's own data access (a development
+// tool). Idempotent: what exists is left as it is, so re-running changes
+// nothing, with one exception: the demo API key's secret is stored only as a
+// hash, so when DEMO_API_KEY_FILE does not hold its current secret (a fresh
+// clone against a database seeded before) the key is rotated with no grace and
+// the new secret written, and the README's API-key curl works after every seed.
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { loadConfig } from "@apgms/common";
 import { z } from "zod";
@@ -8,9 +12,10 @@ import { configSchema, DATABASE_SCHEMA } from "./config.js";
 import type { PrismaClient, Role } from "./generated/prisma/client.js";
 import { createPrisma } from "./db/client.js";
 import { createAccount, findAccountByName } from "./db/accounts.js";
-import { createApiKey, findActiveApiKeyByName } from "./db/api-keys.js";
+import { createApiKey, findActiveApiKeyByName, rotateApiKey, type ApiKeyView } from "./db/api-keys.js";
 import { createTenant, findTenantBySlug } from "./db/tenants.js";
 import { createUser, findUserByEmail } from "./db/users.js";
+import { prefixOf, secretMatches } from "./domain/api-key-secret.js";
 import { API_KEY_SCOPES } from "./domain/scopes.js";
 
 const seedSchema = configSchema.pick({ DATABASE_URL: true }).extend({
@@ -29,6 +34,29 @@ export const DEMO = {
 };
 
 const displayName = (role: Role) => `Demo ${role[0]?.toUpperCase()}${role.slice(1)}`;
+
+async function readSecretFile(file: string): Promise<string | undefined> {
+  try {
+    return (await readFile(file, "utf8")).trim();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+}
+
+async function writeSecretFile(file: string, secret: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, `${secret}\n`, { mode: 0o600 });
+  // `mode` applies only when the file is created; an old file keeps its own.
+  await chmod(file, 0o600);
+}
+
+/** Whether `secret` is the key's current secret (not one in a grace period, not another key's). */
+async function isCurrentSecret(prisma: PrismaClient, key: ApiKeyView, secret: string | undefined): Promise<boolean> {
+  if (!secret || prefixOf(secret) !== key.prefix) return false;
+  const current = await prisma.apiKeySecret.findFirst({ where: { apiKeyId: key.id, prefix: key.prefix, validUntil: null } });
+  return current !== null && secretMatches(secret, current.secretHash);
+}
 
 export async function seed(prisma: PrismaClient, config: SeedConfig): Promise<string[]> {
   const issuer = config.DEV_OIDC_ISSUER;
@@ -62,15 +90,19 @@ export async function seed(prisma: PrismaClient, config: SeedConfig): Promise<st
   }
   lines.push(`sign in  through ${issuer} as any of these emails (the OIDC subject is the email)`);
 
+  const file = path.resolve(config.DEMO_API_KEY_FILE);
   const existingKey = await findActiveApiKeyByName(prisma, tenant.id, DEMO.apiKey.name);
-  if (existingKey) {
-    lines.push(`api key  ${existingKey.prefix} exists; its secret is not shown again (rotate it for a new one)`);
-  } else {
+  if (!existingKey) {
     const { apiKey, secret } = await createApiKey(prisma, tenant.id, { ...DEMO.apiKey, createdBy: DEMO.actor });
-    const file = path.resolve(config.DEMO_API_KEY_FILE);
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, `${secret}\n`, { mode: 0o600 });
+    await writeSecretFile(file, secret);
     lines.push(`api key  ${apiKey.prefix} created (${apiKey.scopes.join(" ")}); secret written to ${file}`);
+  } else if (await isCurrentSecret(prisma, existingKey, await readSecretFile(file))) {
+    lines.push(`api key  ${existingKey.prefix} exists; its secret is in ${file}`);
+  } else {
+    // No grace: the old secret was only ever in this file, so it must stop working rather than linger unseen.
+    const { apiKey, secret } = await rotateApiKey(prisma, tenant.id, existingKey.id, 0, DEMO.actor);
+    await writeSecretFile(file, secret);
+    lines.push(`api key  ${existingKey.prefix} rotated to ${apiKey.prefix} (${file} did not hold its secret); secret written to ${file}`);
   }
   return lines;
 }

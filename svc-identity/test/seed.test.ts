@@ -1,11 +1,12 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { Role } from "@apgms/proto/apgms/identity/v1/user";
+import { status } from "@grpc/grpc-js";
 import { expect } from "chai";
-import { as, startHarness, type Harness } from "./harness.js";
+import { as, expectError, startHarness, type Harness } from "./harness.js";
 
 const SEED = path.join(__dirname, "..", "src", "seed.js");
 const run = promisify(execFile);
@@ -64,5 +65,58 @@ describe("seed", function () {
     expect(stdout).to.include("exists");
     expect(await snapshot()).to.equal(before);
     expect((await stat(file)).mtimeMs).to.equal(fileBefore.mtimeMs);
+  });
+  /** The rows that must never change on a re-run, whatever happens to the key. */
+  const snapshotWithoutKeys = async () =>
+    JSON.stringify([
+      await h.prisma.tenant.findMany({ orderBy: { id: "asc" } }),
+      await h.prisma.account.findMany({ orderBy: { id: "asc" } }),
+      await h.prisma.user.findMany({ orderBy: { id: "asc" } }),
+    ]);
+  const keyFile = () => path.join(dir, ".dev", "demo-api-key");
+  const readKey = async () => (await readFile(keyFile(), "utf8")).trim();
+
+  it("rotates the demo key with no grace and writes the new secret when the file is missing", async () => {
+    const oldSecret = await readKey();
+    const keyBefore = await h.prisma.apiKey.findFirstOrThrow({ where: { name: "demo" } });
+    const rowsBefore = await snapshotWithoutKeys();
+    await unlink(keyFile());
+
+    const { stdout } = await seed();
+    expect(stdout).to.match(/api key .* rotated to apgms_/);
+    const secret = await readKey();
+    expect(secret).to.not.equal(oldSecret);
+    expect((await stat(keyFile())).mode & 0o777).to.equal(0o600);
+    const verified = await h.principals.verifyApiKey({ secret });
+    expect(verified.apiKey?.id).to.equal(keyBefore.id);
+    expect(verified.apiKey?.scopes).to.deep.equal(["identity:read", "identity:write"]);
+    await expectError(h.principals.verifyApiKey({ secret: oldSecret }), status.UNAUTHENTICATED);
+
+    const rotations = await h.prisma.apiKeyRotation.findMany({ where: { apiKeyId: keyBefore.id } });
+    expect(rotations).to.have.length(1);
+    expect(rotations[0]).to.include({ actor: "service:seed" });
+    expect(rotations[0]!.graceUntil.getTime()).to.equal(rotations[0]!.rotatedAt.getTime());
+    expect(await h.prisma.apiKey.count()).to.equal(1);
+    expect(await snapshotWithoutKeys()).to.equal(rowsBefore);
+  });
+
+  it("rotates again when the file holds anything but the current secret, then keeps it", async () => {
+    const keyId = (await h.prisma.apiKey.findFirstOrThrow({ where: { name: "demo" } })).id;
+    for (const stale of ["not a key", "apgms_AAAAAAAA_" + "B".repeat(32)]) {
+      await writeFile(keyFile(), `${stale}\n`, { mode: 0o644 });
+      await seed();
+      const secret = await readKey();
+      expect(secret).to.not.equal(stale);
+      expect((await stat(keyFile())).mode & 0o777).to.equal(0o600);
+      expect((await h.principals.verifyApiKey({ secret })).apiKey?.id).to.equal(keyId);
+    }
+    expect(await h.prisma.apiKeyRotation.count({ where: { apiKeyId: keyId } })).to.equal(3);
+
+    const before = await snapshot();
+    const mtime = (await stat(keyFile())).mtimeMs;
+    const { stdout } = await seed();
+    expect(stdout).to.include("exists; its secret is in");
+    expect(await snapshot()).to.equal(before);
+    expect((await stat(keyFile())).mtimeMs).to.equal(mtime);
   });
 });
