@@ -36,6 +36,7 @@ describe("gRPC bootstrap, client and error model", () => {
     }),
     updateTenant: unary(logger, "updateTenant", async () => ({ tenant: undefined })),
     deleteTenant: unary(logger, "deleteTenant", async () => ({ tenant: undefined })),
+    purgeDeletedTenants: unary(logger, "purgeDeletedTenants", async () => ({ purgedTenantIds: [] })),
   };
 
   before(async () => {

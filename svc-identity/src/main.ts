@@ -2,6 +2,7 @@ import { telemetry } from "./instrument.js";
 import { createLogger, exitOnSignals } from "@apgms/common";
 import { DATABASE_SCHEMA, loadIdentityConfig } from "./config.js";
 import { createPrisma } from "./db/client.js";
+import { startPurgeSweep } from "./purge-sweep.js";
 import { buildServer } from "./server.js";
 
 async function main(): Promise<void> {
@@ -9,7 +10,9 @@ async function main(): Promise<void> {
   const logger = createLogger("svc-identity", { level: config.LOG_LEVEL });
   const prisma = createPrisma({ databaseUrl: config.DATABASE_URL, schema: DATABASE_SCHEMA });
   const handle = buildServer({ config, prisma, logger });
+  const stopSweep = startPurgeSweep(prisma, logger, config.TENANT_PURGE_INTERVAL_SECONDS);
   exitOnSignals(logger, async () => {
+    stopSweep();
     await handle.shutdown();
     await telemetry.shutdown();
   });

@@ -3,6 +3,8 @@ import { createGrpcServer, type GrpcServerHandle, type Logger } from "@apgms/com
 import type { PrismaClient } from "./generated/prisma/client.js";
 import { accountService } from "./handlers/account-service.js";
 import { apiKeyService } from "./handlers/api-key-service.js";
+import { invitationService } from "./handlers/invitation-service.js";
+import { membershipService } from "./handlers/membership-service.js";
 import { principalService } from "./handlers/principal-service.js";
 import type { HandlerDeps } from "./handlers/scope.js";
 import { sessionService } from "./handlers/session-service.js";
@@ -22,7 +24,7 @@ export function descriptorSetPath(): string {
   return path.join(path.dirname(require.resolve("@apgms/proto/package.json")), "image.binpb");
 }
 
-/** Wires the six identity services, health and reflection; closing Prisma is the last shutdown step. */
+/** Wires the eight identity services, health and reflection; closing Prisma is the last shutdown step. */
 export function buildServer(options: BuildServerOptions): GrpcServerHandle {
   const { config, prisma, logger, drainTimeoutMs } = options;
   const deps: HandlerDeps = { config, prisma, logger };
@@ -35,6 +37,8 @@ export function buildServer(options: BuildServerOptions): GrpcServerHandle {
       sessionService(deps),
       apiKeyService(deps),
       principalService(deps),
+      invitationService(deps),
+      membershipService(deps),
     ],
     descriptorSetPath: descriptorSetPath(),
     drainTimeoutMs,

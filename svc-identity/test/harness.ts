@@ -7,6 +7,8 @@ import { deployMigrations } from "@apgms/common/migrate/index";
 import { createTestDatabase, type TestDatabase } from "@apgms/common/testing/database";
 import { AccountServiceClient } from "@apgms/proto/apgms/identity/v1/account";
 import { ApiKeyServiceClient } from "@apgms/proto/apgms/identity/v1/api_key";
+import { InvitationServiceClient } from "@apgms/proto/apgms/identity/v1/invitation";
+import { MembershipServiceClient } from "@apgms/proto/apgms/identity/v1/membership";
 import { PrincipalServiceClient } from "@apgms/proto/apgms/identity/v1/principal";
 import { SessionServiceClient } from "@apgms/proto/apgms/identity/v1/session";
 import { TenantServiceClient } from "@apgms/proto/apgms/identity/v1/tenant";
@@ -36,6 +38,8 @@ export function clientsFor(address: string) {
     sessions: connect(SessionServiceClient, address, opts),
     apiKeys: connect(ApiKeyServiceClient, address, opts),
     principals: connect(PrincipalServiceClient, address, opts),
+    invitations: connect(InvitationServiceClient, address, opts),
+    memberships: connect(MembershipServiceClient, address, opts),
   };
   return {
     tenants: made.tenants.client,
@@ -44,6 +48,8 @@ export function clientsFor(address: string) {
     sessions: made.sessions.client,
     apiKeys: made.apiKeys.client,
     principals: made.principals.client,
+    invitations: made.invitations.client,
+    memberships: made.memberships.client,
     close: () => Object.values(made).forEach((m) => m.raw.close()),
   };
 }
@@ -73,7 +79,7 @@ export interface Harness extends Clients {
   stop(): Promise<void>;
 }
 
-export const TEST_CONFIG = { TENANT_RETENTION_DAYS: 30, API_KEY_GRACE_DEFAULT_SECONDS: 86_400 };
+export const TEST_CONFIG = { TENANT_RETENTION_DAYS: 30, API_KEY_GRACE_DEFAULT_SECONDS: 86_400, INVITATION_TTL_HOURS: 168 };
 
 export async function startHarness(prefix: string): Promise<Harness> {
   const db = await migratedDatabase(prefix);

@@ -58,15 +58,16 @@ describe("UserService", function () {
     await expectError(h.users.listUsers({ page: undefined, accountId: "zzz" }, t.ctx), status.INVALID_ARGUMENT, "account_id");
   });
 
-  it("refuses a duplicate email in the tenant and a linked OIDC identity anywhere", async () => {
+  it("refuses a duplicate email or OIDC identity within the tenant, and allows the identity in another tenant", async () => {
     const a = await h.provision();
     const b = await h.provision();
     const first = newUser(a.accountId);
     await h.users.createUser(first, a.ctx);
     await expectError(h.users.createUser({ ...newUser(a.accountId), email: first.email.toUpperCase() }, a.ctx), status.ALREADY_EXISTS, "email");
-    await expectError(h.users.createUser({ ...newUser(b.accountId), oidcSubject: first.oidcSubject }, b.ctx), status.ALREADY_EXISTS, "oidc_subject");
-    // The same email in another tenant is fine.
-    await h.users.createUser({ ...newUser(b.accountId), email: first.email }, b.ctx);
+    await expectError(h.users.createUser({ ...newUser(a.accountId), oidcSubject: first.oidcSubject }, a.ctx), status.ALREADY_EXISTS, "oidc_subject");
+    // The same email, and the same identity, in another tenant are fine: nothing there depends on tenant A.
+    await h.users.createUser({ ...newUser(b.accountId), email: first.email, oidcSubject: first.oidcSubject }, b.ctx);
+    await expectError(h.users.createUser({ ...newUser(a.accountId), oidcIssuer: "javascript:alert(1)" }, a.ctx), status.INVALID_ARGUMENT, "oidc_issuer");
   });
 
   it("treats another tenant's users and accounts as not found and changes nothing", async () => {

@@ -27,11 +27,7 @@ const OWNER: Role = "owner";
 
 /** Tenant, first account and owner user, all or nothing. */
 export function createTenant(prisma: PrismaClient, input: NewTenant): Promise<ProvisionedTenant> {
-  const fields: Array<[string, string]> = [
-    ["slug", "slug"],
-    ["oidc", "owner_oidc_subject"],
-    ["email", "owner_email"],
-  ];
+  const fields: Array<[string, string]> = [["slug", "slug"]];
   return uniqueAs(fields, () =>
     prisma.$transaction(async (tx) => {
       const tenant = await tx.tenant.create({ data: { name: input.name, slug: input.slug } });
@@ -86,6 +82,51 @@ export function softDeleteTenant(prisma: PrismaClient, id: string, confirmation:
     const purgeAfter = new Date(now.getTime() + retentionDays * 86_400_000);
     return tx.tenant.update({ where: { id }, data: { deletedAt: now, purgeAfter } });
   });
+}
+
+export interface OwnerIdentity {
+  oidcIssuer: string;
+  oidcSubject: string;
+}
+
+const ownedBy = (o: OwnerIdentity) => ({ users: { some: { role: OWNER, oidcIssuer: o.oidcIssuer, oidcSubject: o.oidcSubject } } });
+
+/** Soft-deleted tenants still inside their retention window where the identity is an owner. */
+export function listRestorableTenants(db: Db, owner: OwnerIdentity, now = new Date()): Promise<Tenant[]> {
+  return db.tenant.findMany({
+    where: { deletedAt: { not: null }, purgeAfter: { gt: now }, ...ownedBy(owner) },
+    orderBy: [{ deletedAt: "desc" }, { id: "asc" }],
+    take: 100,
+  });
+}
+
+/**
+ * Undoes a soft delete, for one of the tenant's owners, before the purge. The
+ * tenant comes back with deletion protection on again. Anyone else, or a
+ * tenant that is live, purged or past its window, gets NOT_FOUND.
+ */
+export function restoreTenant(prisma: PrismaClient, id: string, owner: OwnerIdentity): Promise<Tenant> {
+  return prisma.$transaction(async (tx) => {
+    await lockTenant(tx, id);
+    const tenant = await tx.tenant.findFirst({ where: { id, deletedAt: { not: null }, purgeAfter: { gt: new Date() }, ...ownedBy(owner) } });
+    if (!tenant) throw new NotFoundError("deleted tenant", id);
+    return tx.tenant.update({ where: { id }, data: { deletedAt: null, purgeAfter: null, deletionProtection: true } });
+  });
+}
+
+/**
+ * Deletes for good up to `limit` soft-deleted tenants whose window has ended;
+ * every row of theirs follows by foreign key. Safe to run on several replicas
+ * at once (a tenant another run is purging is skipped).
+ */
+export async function purgeDeletedTenants(db: Db, limit: number): Promise<string[]> {
+  const rows = await db.$queryRaw<Array<{ id: string }>>`
+    DELETE FROM identity.tenants WHERE id IN (
+      SELECT id FROM identity.tenants
+       WHERE deleted_at IS NOT NULL AND purge_after <= now()
+       ORDER BY purge_after LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+    RETURNING id::text AS id`;
+  return rows.map((r) => r.id);
 }
 
 /**

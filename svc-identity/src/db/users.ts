@@ -5,6 +5,7 @@ import type { Db } from "./client.js";
 import { uniqueAs } from "./errors.js";
 import { requireAccount } from "./accounts.js";
 import { lockTenant } from "./tenants.js";
+import { isUuid } from "../domain/validate.js";
 
 export interface NewUser {
   accountId: string;
@@ -15,6 +16,7 @@ export interface NewUser {
   oidcSubject: string;
 }
 
+// Both constraints are per tenant: a conflict says nothing about other tenants.
 const uniqueFields: Array<[string, string]> = [
   ["email", "email"],
   ["oidc", "oidc_subject"],
@@ -88,13 +90,34 @@ export function deleteUser(prisma: PrismaClient, tenantId: string, id: string): 
   });
 }
 
-/** The user linked to an OIDC identity, with its tenant, when both are live. */
-export async function resolveOidcSubject(db: Db, oidcIssuer: string, oidcSubject: string): Promise<{ user: User; tenant: Tenant } | null> {
-  const row = await db.user.findUnique({
-    where: { oidcIssuer_oidcSubject: { oidcIssuer, oidcSubject } },
+/**
+ * The live user an OIDC identity is in `tenant` (an id or a slug), or in its
+ * oldest live membership when no tenant is named; null when there is none.
+ */
+export async function resolveOidcSubject(
+  db: Db,
+  oidcIssuer: string,
+  oidcSubject: string,
+  tenant = "",
+): Promise<{ user: User; tenant: Tenant } | null> {
+  const which = tenant === "" ? {} : isUuid(tenant) ? { id: tenant.toLowerCase() } : { slug: tenant };
+  const row = await db.user.findFirst({
+    where: { oidcIssuer, oidcSubject, tenant: { deletedAt: null, ...which } },
     include: { tenant: true },
+    orderBy: pageOrder,
   });
-  if (!row || row.tenant.deletedAt !== null) return null;
-  const { tenant, ...user } = row;
-  return { user, tenant };
+  if (!row) return null;
+  const { tenant: t, ...user } = row;
+  return { user, tenant: t };
+}
+
+/** Every live tenant the identity is a user of, oldest membership first. */
+export async function listMemberships(db: Db, oidcIssuer: string, oidcSubject: string): Promise<Array<{ user: User; tenant: Tenant }>> {
+  const rows = await db.user.findMany({
+    where: { oidcIssuer, oidcSubject, tenant: { deletedAt: null } },
+    include: { tenant: true },
+    orderBy: pageOrder,
+    take: 500,
+  });
+  return rows.map(({ tenant, ...user }) => ({ user, tenant }));
 }

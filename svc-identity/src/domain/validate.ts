@@ -56,6 +56,27 @@ export function email(field: string, value: string): string {
   return v;
 }
 
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+/**
+ * An OIDC issuer: an absolute https URL without query or fragment (plain http
+ * only on loopback, for the development issuer), at most 500 characters.
+ */
+export function issuerUrl(field: string, value: string): string {
+  const v = text(field, value, 500);
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    throw new InvalidArgumentError(field, "must be an https URL");
+  }
+  const secure = url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK.has(url.hostname));
+  if (!secure || url.search || url.hash || url.username || url.password) {
+    throw new InvalidArgumentError(field, "must be an https URL without query, fragment or credentials");
+  }
+  return v;
+}
+
 /** A timestamp that, when set, must lie in the future. */
 export function futureTime(field: string, value: Date | undefined, now = new Date()): Date | undefined {
   if (value === undefined) return undefined;

@@ -20,7 +20,8 @@ export function principalService(deps: HandlerDeps): ServiceRegistration {
     resolveOidcSubject: unary<ResolveOidcSubjectRequest, ResolveOidcSubjectResponse>(logger, "ResolveOidcSubject", async (req) => {
       const issuer = v.text("issuer", req.issuer, 500);
       const subject = v.text("subject", req.subject, 255);
-      const found = await resolveOidcSubject(prisma, issuer, subject);
+      const tenant = (req.tenant ?? "").trim().slice(0, 63);
+      const found = await resolveOidcSubject(prisma, issuer, subject, tenant);
       if (!found) throw new NotFoundError("user for this OIDC subject");
       return { user: userToProto(found.user), tenant: tenantToProto(found.tenant) };
     }),

@@ -1,4 +1,4 @@
-import { NotFoundError, unary, type ServiceRegistration } from "@apgms/common";
+import { InvalidArgumentError, NotFoundError, unary, type ServiceRegistration } from "@apgms/common";
 import {
   TenantServiceService,
   type CreateTenantRequest,
@@ -7,11 +7,13 @@ import {
   type DeleteTenantResponse,
   type GetTenantRequest,
   type GetTenantResponse,
+  type PurgeDeletedTenantsRequest,
+  type PurgeDeletedTenantsResponse,
   type TenantServiceServer,
   type UpdateTenantRequest,
   type UpdateTenantResponse,
 } from "@apgms/proto/apgms/identity/v1/tenant";
-import { createTenant, requireLiveTenant, softDeleteTenant, updateTenant } from "../db/tenants.js";
+import { createTenant, purgeDeletedTenants, requireLiveTenant, softDeleteTenant, updateTenant } from "../db/tenants.js";
 import * as v from "../domain/validate.js";
 import { scoped, type HandlerDeps } from "./scope.js";
 import { tenantToProto } from "./to-proto.js";
@@ -33,7 +35,7 @@ export function tenantService(deps: HandlerDeps): ServiceRegistration {
         owner: {
           email: v.email("owner_email", req.ownerEmail),
           displayName: v.name("owner_display_name", req.ownerDisplayName),
-          oidcIssuer: v.text("owner_oidc_issuer", req.ownerOidcIssuer, 500),
+          oidcIssuer: v.issuerUrl("owner_oidc_issuer", req.ownerOidcIssuer),
           oidcSubject: v.text("owner_oidc_subject", req.ownerOidcSubject, 255),
         },
       };
@@ -60,6 +62,13 @@ export function tenantService(deps: HandlerDeps): ServiceRegistration {
       sameTenant(req.tenantId, tenantId);
       const tenant = await softDeleteTenant(prisma, tenantId, req.confirmation, config.TENANT_RETENTION_DAYS);
       return { tenant: tenantToProto(tenant) };
+    }),
+
+    purgeDeletedTenants: unary<PurgeDeletedTenantsRequest, PurgeDeletedTenantsResponse>(logger, "PurgeDeletedTenants", async (req) => {
+      if (req.limit < 0) throw new InvalidArgumentError("limit", "must not be negative");
+      const purgedTenantIds = await purgeDeletedTenants(prisma, Math.min(req.limit || 100, 1_000));
+      if (purgedTenantIds.length) logger.info({ purgedTenantIds }, "purged deleted tenants past their retention window");
+      return { purgedTenantIds };
     }),
   };
   return { name: "apgms.identity.v1.TenantService", definition: TenantServiceService, implementation };

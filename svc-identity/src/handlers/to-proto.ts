@@ -1,11 +1,13 @@
 import type { Account } from "@apgms/proto/apgms/identity/v1/account";
 import type { ApiKey } from "@apgms/proto/apgms/identity/v1/api_key";
+import { InvitationState, type Invitation } from "@apgms/proto/apgms/identity/v1/invitation";
 import type { Session } from "@apgms/proto/apgms/identity/v1/session";
 import type { Tenant } from "@apgms/proto/apgms/identity/v1/tenant";
 import type { User } from "@apgms/proto/apgms/identity/v1/user";
 import type * as db from "../generated/prisma/client.js";
 import type { AccountWithCount } from "../db/accounts.js";
 import type { ApiKeyView } from "../db/api-keys.js";
+import { stateOf } from "../db/invitations.js";
 import { roleToProto } from "../domain/roles.js";
 
 const time = (d: Date | null): Date | undefined => d ?? undefined;
@@ -82,5 +84,32 @@ export function apiKeyToProto(k: ApiKeyView): ApiKey {
       graceEndTime: r.graceUntil,
       actor: r.actor,
     })),
+  };
+}
+
+const invitationStates = {
+  pending: InvitationState.INVITATION_STATE_PENDING,
+  accepted: InvitationState.INVITATION_STATE_ACCEPTED,
+  revoked: InvitationState.INVITATION_STATE_REVOKED,
+  expired: InvitationState.INVITATION_STATE_EXPIRED,
+} as const;
+
+export function invitationToProto(i: db.Invitation): Invitation {
+  return {
+    id: i.id,
+    tenantId: i.tenantId,
+    accountId: i.accountId,
+    email: i.email,
+    role: roleToProto(i.role),
+    displayName: i.displayName,
+    state: invitationStates[stateOf(i)],
+    createdBy: i.createdBy,
+    createTime: i.createdAt,
+    expireTime: i.expiresAt,
+    acceptTime: time(i.acceptedAt),
+    acceptedUserId: i.acceptedUserId ?? "",
+    revokeTime: time(i.revokedAt),
+    sendCount: i.sendCount,
+    lastSendTime: i.lastSentAt,
   };
 }

@@ -14,7 +14,6 @@ import {
   type UserServiceServer,
 } from "@apgms/proto/apgms/identity/v1/user";
 import { createUser, deleteUser, listUsers, requireUser, updateUser } from "../db/users.js";
-import { page } from "../domain/pagination.js";
 import { role } from "../domain/roles.js";
 import * as v from "../domain/validate.js";
 import { scoped, type HandlerDeps } from "./scope.js";
@@ -29,7 +28,7 @@ export function userService(deps: HandlerDeps): ServiceRegistration {
         email: v.email("email", req.email),
         displayName: v.name("display_name", req.displayName),
         role: role("role", req.role),
-        oidcIssuer: v.text("oidc_issuer", req.oidcIssuer, 500),
+        oidcIssuer: v.issuerUrl("oidc_issuer", req.oidcIssuer),
         oidcSubject: v.text("oidc_subject", req.oidcSubject, 255),
       });
       return { user: userToProto(user) };
@@ -40,10 +39,10 @@ export function userService(deps: HandlerDeps): ServiceRegistration {
       return { user: userToProto(user) };
     }),
 
-    listUsers: scoped<ListUsersRequest, ListUsersResponse>(deps, "ListUsers", async (req, { tenantId }) => {
+    listUsers: scoped<ListUsersRequest, ListUsersResponse>(deps, "ListUsers", async (req, { tenantId, pages }) => {
       const accountId = v.optionalUuid("account_id", req.accountId);
-      const { users, nextPageToken } = await listUsers(prisma, tenantId, page(req.page), accountId);
-      return { users: users.map(userToProto), page: { nextPageToken } };
+      const { users, nextPageToken } = await listUsers(prisma, tenantId, pages.read(req.page), accountId);
+      return { users: users.map(userToProto), page: pages.next(nextPageToken) };
     }),
 
     updateUser: scoped<UpdateUserRequest, UpdateUserResponse>(deps, "UpdateUser", async (req, { tenantId }) => {
