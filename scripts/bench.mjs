@@ -110,7 +110,7 @@ async function main() {
     env: { ...process.env, DATABASE_URL: db.url, DEV_OIDC_ISSUER: issuer, DEMO_API_KEY_FILE: path.join(keyDir, "api-key"), LOG_LEVEL: "warn" },
     stdio: "ignore",
   });
-  const identity = start("svc-identity", path.join(root, "svc-identity/dist/src/main.js"), { DATABASE_URL: db.url, GRPC_PORT: String(grpcPort), LOG_LEVEL: "warn" });
+  const identity = start("svc-identity", path.join(root, "svc-identity/dist/src/main.js"), { DATABASE_URL: db.url, GRPC_PORT: String(grpcPort), LOG_LEVEL: "warn", PAGE_TOKEN_SECRET: randomBytes(32).toString("hex") });
   const bffEnv = {
     NODE_ENV: "production",
     LOG_LEVEL: "warn",

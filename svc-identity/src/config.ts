@@ -1,4 +1,5 @@
-import { env, loadConfig } from "@apgms/common";
+import { randomBytes } from "node:crypto";
+import { createLogger, env, loadConfig, parseConfig, PAGE_TOKEN_MIN_KEY_BYTES } from "@apgms/common";
 import { z } from "zod";
 import { MAX_GRACE_SECONDS } from "./domain/grace-period.js";
 
@@ -11,6 +12,21 @@ export const configSchema = z.object({
   TENANT_RETENTION_DAYS: z.coerce.number().int().min(0).max(3650).default(30),
   /** Grace period of a rotated API key's old secret when the caller asks for 0. */
   API_KEY_GRACE_DEFAULT_SECONDS: z.coerce.number().int().min(0).max(MAX_GRACE_SECONDS).default(86_400),
+  /** How long an invitation (and each resent code) can be accepted. */
+  INVITATION_TTL_HOURS: z.coerce.number().int().min(1).max(2160).default(168),
+  /** How often this process purges tenants past their retention window; 0 turns the sweep off. */
+  TENANT_PURGE_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
+  /** `production` (the default) requires PAGE_TOKEN_SECRET; development and test make up a key. */
+  NODE_ENV: env.nodeEnv(),
+  /**
+   * HMAC keys of page tokens, comma-separated, each at least 32 bytes: the first signs, every one
+   * verifies (rotation). Every replica needs the same list, or a token from one fails on another.
+   */
+  PAGE_TOKEN_SECRET: z
+    .string()
+    .default("")
+    .transform((v) => v.split(",").map((k) => k.trim()).filter(Boolean))
+    .pipe(z.array(z.string().refine((k) => Buffer.byteLength(k) >= PAGE_TOKEN_MIN_KEY_BYTES, `each key must be at least ${PAGE_TOKEN_MIN_KEY_BYTES} bytes`))),
 });
 
 /** The Postgres schema this service owns; the Prisma models pin it. */
@@ -18,7 +34,31 @@ export const DATABASE_SCHEMA = "identity";
 
 export type IdentityConfig = z.infer<typeof configSchema>;
 
+const serviceSchema = configSchema.superRefine((c, ctx) => {
+  if (c.NODE_ENV === "production" && c.PAGE_TOKEN_SECRET.length === 0) {
+    ctx.addIssue({ code: "custom", path: ["PAGE_TOKEN_SECRET"], message: `required when NODE_ENV=production (comma-separated keys of ${PAGE_TOKEN_MIN_KEY_BYTES}+ bytes)` });
+  }
+});
+
+/**
+ * Without PAGE_TOKEN_SECRET (development, test), page tokens are signed with a
+ * random key of this process: they stop working when it restarts and on any
+ * other replica. Said once, as a warning.
+ */
+function withPageTokenKey(config: IdentityConfig): IdentityConfig {
+  if (config.PAGE_TOKEN_SECRET.length > 0) return config;
+  createLogger("svc-identity", { level: config.LOG_LEVEL }).warn(
+    "PAGE_TOKEN_SECRET is not set: page tokens are signed with a random key of this process and break on restart or another replica",
+  );
+  return { ...config, PAGE_TOKEN_SECRET: [randomBytes(PAGE_TOKEN_MIN_KEY_BYTES).toString("base64url")] };
+}
+
+/** Like loadIdentityConfig, but throws ConfigError instead of exiting. */
+export function parseIdentityConfig(source: NodeJS.ProcessEnv = process.env): IdentityConfig {
+  return withPageTokenKey(parseConfig(serviceSchema, source));
+}
+
 /** Reads the environment once; a bad one stops the process naming the variable. */
 export function loadIdentityConfig(source: NodeJS.ProcessEnv = process.env): IdentityConfig {
-  return loadConfig(configSchema, source);
+  return withPageTokenKey(loadConfig(serviceSchema, source));
 }

@@ -79,7 +79,7 @@ export interface Harness extends Clients {
   stop(): Promise<void>;
 }
 
-export const TEST_CONFIG = { TENANT_RETENTION_DAYS: 30, API_KEY_GRACE_DEFAULT_SECONDS: 86_400, INVITATION_TTL_HOURS: 168 };
+export const TEST_CONFIG = { TENANT_RETENTION_DAYS: 30, API_KEY_GRACE_DEFAULT_SECONDS: 86_400, INVITATION_TTL_HOURS: 168, PAGE_TOKEN_SECRET: ["svc-identity-test-page-token-key-0123456789"] };
 
 export async function startHarness(prefix: string): Promise<Harness> {
   const db = await migratedDatabase(prefix);

@@ -15,7 +15,7 @@ interface LogLine {
 
 /** Runs the compiled service as a child process; resolves once it is listening. */
 function startService(databaseUrl: string) {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, DATABASE_URL: databaseUrl, GRPC_HOST: "127.0.0.1", GRPC_PORT: "0", LOG_LEVEL: "info" };
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, DATABASE_URL: databaseUrl, GRPC_HOST: "127.0.0.1", GRPC_PORT: "0", LOG_LEVEL: "info", PAGE_TOKEN_SECRET: "shutdown-test-page-token-key-0123456789" };
   const child = spawn(process.execPath, [MAIN], { env, stdio: ["ignore", "pipe", "pipe"] });
   const logs: LogLine[] = [];
   const waiters: Array<{ msg: string; resolve: (l: LogLine) => void }> = [];

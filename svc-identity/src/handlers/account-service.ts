@@ -14,7 +14,6 @@ import {
   type UpdateAccountResponse,
 } from "@apgms/proto/apgms/identity/v1/account";
 import { createAccount, deleteAccount, listAccounts, renameAccount, requireAccount } from "../db/accounts.js";
-import { page } from "../domain/pagination.js";
 import * as v from "../domain/validate.js";
 import { scoped, type HandlerDeps } from "./scope.js";
 import { accountToProto } from "./to-proto.js";
@@ -32,9 +31,9 @@ export function accountService(deps: HandlerDeps): ServiceRegistration {
       return { account: accountToProto(account) };
     }),
 
-    listAccounts: scoped<ListAccountsRequest, ListAccountsResponse>(deps, "ListAccounts", async (req, { tenantId }) => {
-      const { accounts, nextPageToken } = await listAccounts(prisma, tenantId, page(req.page));
-      return { accounts: accounts.map(accountToProto), page: { nextPageToken } };
+    listAccounts: scoped<ListAccountsRequest, ListAccountsResponse>(deps, "ListAccounts", async (req, { tenantId, pages }) => {
+      const { accounts, nextPageToken } = await listAccounts(prisma, tenantId, pages.read(req.page));
+      return { accounts: accounts.map(accountToProto), page: pages.next(nextPageToken) };
     }),
 
     updateAccount: scoped<UpdateAccountRequest, UpdateAccountResponse>(deps, "UpdateAccount", async (req, { tenantId }) => {

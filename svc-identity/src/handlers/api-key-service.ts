@@ -15,7 +15,6 @@ import {
 } from "@apgms/proto/apgms/identity/v1/api_key";
 import { createApiKey, listApiKeys, requireApiKey, revokeApiKey, rotateApiKey } from "../db/api-keys.js";
 import { gracePeriod } from "../domain/grace-period.js";
-import { page } from "../domain/pagination.js";
 import { scopes } from "../domain/scopes.js";
 import * as v from "../domain/validate.js";
 import { actorOf, scoped, type HandlerDeps } from "./scope.js";
@@ -39,9 +38,9 @@ export function apiKeyService(deps: HandlerDeps): ServiceRegistration {
       return { apiKey: apiKeyToProto(apiKey) };
     }),
 
-    listApiKeys: scoped<ListApiKeysRequest, ListApiKeysResponse>(deps, "ListApiKeys", async (req, { tenantId }) => {
-      const { apiKeys, nextPageToken } = await listApiKeys(prisma, tenantId, page(req.page), req.includeRevoked);
-      return { apiKeys: apiKeys.map(apiKeyToProto), page: { nextPageToken } };
+    listApiKeys: scoped<ListApiKeysRequest, ListApiKeysResponse>(deps, "ListApiKeys", async (req, { tenantId, pages }) => {
+      const { apiKeys, nextPageToken } = await listApiKeys(prisma, tenantId, pages.read(req.page), req.includeRevoked);
+      return { apiKeys: apiKeys.map(apiKeyToProto), page: pages.next(nextPageToken) };
     }),
 
     rotateApiKey: scoped<RotateApiKeyRequest, RotateApiKeyResponse>(deps, "RotateApiKey", async (req, { tenantId, ctx }) => {

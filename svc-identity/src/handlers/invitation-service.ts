@@ -40,7 +40,7 @@ export function invitationService(deps: HandlerDeps): ServiceRegistration {
       return { invitation: invitationToProto(invitation) };
     }),
 
-    listInvitations: scoped<ListInvitationsRequest, ListInvitationsResponse>(deps, "ListInvitations", async (req, { tenantId }) => {
+    listInvitations: scoped<ListInvitationsRequest, ListInvitationsResponse>(deps, "ListInvitations", async (req, { tenantId, pages }) => {
       const { invitations, nextPageToken } = await listInvitations(prisma, tenantId, pages.read(req.page), req.includeClosed);
       return { invitations: invitations.map(invitationToProto), page: pages.next(nextPageToken) };
     }),

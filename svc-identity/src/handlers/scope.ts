@@ -1,5 +1,6 @@
 import {
   NotFoundError,
+  PageTokenCodec,
   principalToString,
   unary,
   UnauthenticatedError,
@@ -8,6 +9,7 @@ import {
 } from "@apgms/common";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { requireLiveTenant } from "../db/tenants.js";
+import { listPages, type ListPages } from "../domain/pagination.js";
 import { isUuid } from "../domain/validate.js";
 import type { IdentityConfig } from "../config.js";
 
@@ -15,7 +17,7 @@ import type { IdentityConfig } from "../config.js";
 export interface HandlerDeps {
   prisma: PrismaClient;
   logger: Logger;
-  config: Pick<IdentityConfig, "TENANT_RETENTION_DAYS" | "API_KEY_GRACE_DEFAULT_SECONDS">;
+  config: Pick<IdentityConfig, "TENANT_RETENTION_DAYS" | "API_KEY_GRACE_DEFAULT_SECONDS" | "INVITATION_TTL_HOURS" | "PAGE_TOKEN_SECRET">;
 }
 
 /** The tenant a tenant-scoped call acts on (from `x-apgms-tenant`), not yet checked for life. */
@@ -34,6 +36,8 @@ export function actorOf(ctx: RequestContext): string {
 export interface Scope {
   tenantId: string;
   ctx: RequestContext;
+  /** This call's page tokens, bound to the RPC, the tenant and the request's other fields. */
+  pages: ListPages;
 }
 
 /**
@@ -41,10 +45,12 @@ export interface Scope {
  * (UNAUTHENTICATED) or whose tenant is missing or soft-deleted (NOT_FOUND)
  * before the handler runs.
  */
-export function scoped<Req, Res>(deps: HandlerDeps, method: string, handler: (request: Req, scope: Scope) => Promise<Res>) {
+export function scoped<Req extends object, Res>(deps: HandlerDeps, method: string, handler: (request: Req, scope: Scope) => Promise<Res>) {
+  const codec = new PageTokenCodec(deps.config.PAGE_TOKEN_SECRET);
+  const list = `apgms.identity.v1/${method}`;
   return unary<Req, Res>(deps.logger, method, async (request, ctx) => {
     const tenantId = tenantIdOf(ctx);
     await requireLiveTenant(deps.prisma, tenantId);
-    return handler(request, { tenantId, ctx });
+    return handler(request, { tenantId, ctx, pages: listPages(codec, list, tenantId, request) });
   });
 }

@@ -11,7 +11,6 @@ import {
   type TouchSessionResponse,
 } from "@apgms/proto/apgms/identity/v1/session";
 import { listSessions, revokeSession, touchSession } from "../db/sessions.js";
-import { page } from "../domain/pagination.js";
 import * as v from "../domain/validate.js";
 import { scoped, tenantIdOf, type HandlerDeps } from "./scope.js";
 import { sessionToProto } from "./to-proto.js";
@@ -39,10 +38,10 @@ export function sessionService(deps: HandlerDeps): ServiceRegistration {
       return { session: sessionToProto(session) };
     }),
 
-    listSessions: scoped<ListSessionsRequest, ListSessionsResponse>(deps, "ListSessions", async (req, { tenantId }) => {
+    listSessions: scoped<ListSessionsRequest, ListSessionsResponse>(deps, "ListSessions", async (req, { tenantId, pages }) => {
       const filter = { userId: v.optionalUuid("user_id", req.userId), includeRevoked: req.includeRevoked };
-      const { sessions, nextPageToken } = await listSessions(prisma, tenantId, page(req.page), filter);
-      return { sessions: sessions.map(sessionToProto), page: { nextPageToken } };
+      const { sessions, nextPageToken } = await listSessions(prisma, tenantId, pages.read(req.page), filter);
+      return { sessions: sessions.map(sessionToProto), page: pages.next(nextPageToken) };
     }),
 
     revokeSession: scoped<RevokeSessionRequest, RevokeSessionResponse>(deps, "RevokeSession", async (req, { tenantId }) => {

@@ -1,0 +1,36 @@
+import { ConfigError } from "@apgms/common";
+import { expect } from "chai";
+import { parseIdentityConfig } from "../src/config.js";
+
+const base = { DATABASE_URL: "postgres://postgres@127.0.0.1:5432/x", LOG_LEVEL: "silent" };
+const KEY = "k".repeat(32);
+
+function configError(source: NodeJS.ProcessEnv): string {
+  try {
+    parseIdentityConfig(source);
+  } catch (err) {
+    expect(err).to.be.instanceOf(ConfigError);
+    return (err as ConfigError).message;
+  }
+  return expect.fail("should have thrown");
+}
+
+describe("svc-identity config: PAGE_TOKEN_SECRET", () => {
+  it("is required in production, which is the default", () => {
+    expect(configError(base)).to.include("PAGE_TOKEN_SECRET: required when NODE_ENV=production");
+    expect(configError({ ...base, NODE_ENV: "production" })).to.include("PAGE_TOKEN_SECRET");
+  });
+
+  it("takes comma-separated keys of at least 32 bytes, the first one first", () => {
+    expect(parseIdentityConfig({ ...base, PAGE_TOKEN_SECRET: `${KEY}, ${"o".repeat(40)}` }).PAGE_TOKEN_SECRET).to.deep.equal([KEY, "o".repeat(40)]);
+    expect(configError({ ...base, PAGE_TOKEN_SECRET: `${KEY},short` })).to.include("at least 32 bytes");
+  });
+
+  it("outside production, without a secret, makes up a key for this process", () => {
+    const a = parseIdentityConfig({ ...base, NODE_ENV: "development" }).PAGE_TOKEN_SECRET;
+    const b = parseIdentityConfig({ ...base, NODE_ENV: "test" }).PAGE_TOKEN_SECRET;
+    expect(a).to.have.length(1);
+    expect(Buffer.byteLength(a[0]!)).to.be.at.least(32);
+    expect(a).to.not.deep.equal(b);
+  });
+});
