@@ -77,7 +77,8 @@ const services = [
     color: "36",
     script: "svc-identity/dist/src/main.js",
     port: grpcPort,
-    env: { ...common, GRPC_PORT: String(grpcPort) },
+    // A fixed development key, so page tokens survive a restart; production sets its own.
+    env: { ...common, GRPC_PORT: String(grpcPort), PAGE_TOKEN_SECRET: env.PAGE_TOKEN_SECRET || "development-only-page-token-key-not-secret" },
     what: `gRPC ${HOST}:${grpcPort}`,
     ready: () => tcpOk(HOST, grpcPort),
   },
