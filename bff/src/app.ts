@@ -13,7 +13,8 @@ import { healthRoutes } from "./http/health.js";
 import type { IdentityClients } from "./identity-clients.js";
 
 export interface AppDeps {
-  config: Pick<Config, "NODE_ENV" | "OIDC_ISSUER" | "AUTH_CACHE_SECONDS" | "IDENTITY_GRPC_ADDRESS" | "TRUST_PROXY" | "SIGNUP_ENABLED">;
+  config: Pick<Config, "NODE_ENV" | "OIDC_ISSUER" | "AUTH_CACHE_SECONDS" | "IDENTITY_GRPC_ADDRESS" | "TRUST_PROXY" | "SIGNUP_ENABLED"> &
+    Partial<Pick<Config, "PROVISIONING_ISSUERS">>;
   logger: Logger;
   identity: IdentityClients;
   redis: Redis;
@@ -31,8 +32,17 @@ export function buildApp(deps: AppDeps): App {
   const { config, logger, identity, redis, jwt } = deps;
   const development = config.NODE_ENV === "development";
   const auth = createAuthenticator({ jwt, identity, redis, logger, cacheSeconds: config.AUTH_CACHE_SECONDS });
-  const yoga = buildYoga({ identity, auth, logger, oidcIssuer: config.OIDC_ISSUER, development });
-  const onboarding = config.SIGNUP_ENABLED ? buildOnboardingYoga({ identity, logger, development }) : undefined;
+  const membership = { signUpEnabled: config.SIGNUP_ENABLED, onMembershipChange: auth.forgetIdentity };
+  const yoga = buildYoga({
+    identity,
+    auth,
+    logger,
+    oidcIssuer: config.OIDC_ISSUER,
+    provisioningIssuers: config.PROVISIONING_ISSUERS ?? [config.OIDC_ISSUER],
+    development,
+    ...membership,
+  });
+  const onboarding = buildOnboardingYoga({ identity, logger, development, ...membership });
   const graphql = createGraphqlHandler({ yoga, onboarding, auth, logger, development, trustProxy: config.TRUST_PROXY });
 
   const identityHealth = createHealthClient(config.IDENTITY_GRPC_ADDRESS);

@@ -16,6 +16,15 @@ export const configSchema = z.object({
   /** Defaults to the jwks_uri of the issuer's discovery document. */
   OIDC_JWKS_URI: z.string().url().optional(),
   OIDC_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
+  /**
+   * Comma-separated issuer URLs whose subjects a provisioning key (scope
+   * identity:provision) may link users to; default: OIDC_ISSUER only.
+   */
+  PROVISIONING_ISSUERS: z
+    .string()
+    .optional()
+    .transform((v) => (v ? v.split(",").map((x) => x.trim()).filter(Boolean) : undefined))
+    .pipe(z.array(z.string().url()).optional()),
   /** How long a resolved principal, session state or API key is trusted before it is checked again. */
   /**
    * Let a signed-in identity that is linked to no user create its own tenant

@@ -1,6 +1,8 @@
 import { connect, type ClientOptions } from "@apgms/common/grpc/client";
 import { AccountServiceClient } from "@apgms/proto/apgms/identity/v1/account";
 import { ApiKeyServiceClient } from "@apgms/proto/apgms/identity/v1/api_key";
+import { InvitationServiceClient } from "@apgms/proto/apgms/identity/v1/invitation";
+import { MembershipServiceClient } from "@apgms/proto/apgms/identity/v1/membership";
 import { PrincipalServiceClient } from "@apgms/proto/apgms/identity/v1/principal";
 import { SessionServiceClient } from "@apgms/proto/apgms/identity/v1/session";
 import { TenantServiceClient } from "@apgms/proto/apgms/identity/v1/tenant";
@@ -18,6 +20,8 @@ export function createIdentityClients(address: string, options: ClientOptions = 
     users: connect(UserServiceClient, address, shared).client,
     sessions: connect(SessionServiceClient, address, shared).client,
     apiKeys: connect(ApiKeyServiceClient, address, shared).client,
+    invitations: connect(InvitationServiceClient, address, shared).client,
+    memberships: connect(MembershipServiceClient, address, shared).client,
     close: () => principals.raw.close(),
   };
 }

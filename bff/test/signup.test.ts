@@ -29,8 +29,30 @@ describe("sign-up of an identity linked to no user", () => {
     expect(me.body.data).to.deep.equal({
       me: { user: { id: result.userId, email: subject, displayName: "New Comer", role: "OWNER" }, tenant: { id: result.tenantId, slug, deletionProtection: true } },
     });
-    const again = await s.gql(SIGN_UP, { i: { tenantName: "Acme 2", slug: `${slug}-2` } }, { token });
-    expect(errorCode(again)).to.equal("CONFLICT");
+  });
+
+  it("lets a member sign up another tenant, and choose it with the X-APGMS-Tenant header", async () => {
+    const subject = newSubject();
+    const token = s.token(subject);
+    const slug1 = `multi-${randomBytes(3).toString("hex")}`;
+    const slug2 = `${slug1}-2`;
+    expect((await s.gql(SIGN_UP, { i: { tenantName: "One", slug: slug1 } }, { token })).body.errors).to.equal(undefined);
+    expect((await s.gql("{ signUpAvailable }", {}, { token })).body.data).to.deep.equal({ signUpAvailable: true });
+    const second = await s.gql(SIGN_UP, { i: { tenantName: "Two", slug: slug2 } }, { token });
+    expect(second.body.errors, JSON.stringify(second.body.errors)).to.equal(undefined);
+    const list = await s.gql("{ memberships { role tenant { slug } } }", {}, { token });
+    expect(list.body.data).to.deep.equal({ memberships: [{ role: "OWNER", tenant: { slug: slug1 } }, { role: "OWNER", tenant: { slug: slug2 } }] });
+    const byDefault = await s.gql("{ me { tenant { slug } } }", {}, { token });
+    expect(byDefault.body.data).to.deep.equal({ me: { tenant: { slug: slug1 } } });
+    const chosen = await s.gql("{ me { tenant { slug } } }", {}, { token, headers: { "x-apgms-tenant": slug2 } });
+    expect(chosen.body.data).to.deep.equal({ me: { tenant: { slug: slug2 } } });
+    expect(chosen.headers.get("x-apgms-tenant")).to.equal((second.body.data as { signUp: { tenantId: string } }).signUp.tenantId);
+    // A tenant it does not belong to is as if it belonged to none.
+    const foreign = await s.gql("{ me { kind } }", {}, { token, headers: { "x-apgms-tenant": s.a.slug } });
+    expect(foreign.status).to.equal(401);
+    const malformed = await s.gql("{ me { kind } }", {}, { token, headers: { "x-apgms-tenant": "no such/tenant" } });
+    expect(malformed.status).to.equal(401);
+    expect(malformed.headers.get("www-authenticate")).to.include('error="invalid_request"');
   });
 
   it("refuses a bad or taken slug naming the field, and creates nothing", async () => {
@@ -68,14 +90,25 @@ describe("sign-up of an identity linked to no user", () => {
     });
     after(() => app.close());
 
-    it("refuses the sign-up of an unlinked identity with 401", async () => {
+    const post = async (query: string, variables: Record<string, unknown>, token: string) => {
       const res = await fetch(`${url}/graphql`, {
         method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${s.token(newSubject())}` },
-        body: JSON.stringify({ query: SIGN_UP, variables: { i: { tenantName: "X", slug: `x-${randomBytes(3).toString("hex")}` } } }),
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query, variables }),
       });
-      expect(res.status).to.equal(401);
-      expect(res.headers.get("www-authenticate")).to.include("Bearer");
+      return { status: res.status, headers: res.headers, body: (await res.json()) as { data?: unknown; errors?: Array<{ extensions?: { code?: string } }> } };
+    };
+
+    it("says so and refuses signUp with FORBIDDEN, creating nothing; other operations stay 401", async () => {
+      const token = s.token(newSubject());
+      expect((await post("{ signUpAvailable }", {}, token)).body.data).to.deep.equal({ signUpAvailable: false });
+      const slug = `x-${randomBytes(3).toString("hex")}`;
+      const res = await post(SIGN_UP, { i: { tenantName: "X", slug } }, token);
+      expect(res.body.errors?.[0]?.extensions?.code).to.equal("FORBIDDEN");
+      expect((await s.pg.query("select count(*)::int n from identity.tenants where slug = $1", [slug])).rows[0].n).to.equal(0);
+      const me = await post("{ me { kind } }", {}, token);
+      expect(me.status).to.equal(401);
+      expect(me.headers.get("www-authenticate")).to.include("Bearer");
     });
   });
 });

@@ -60,6 +60,8 @@ export interface Stack {
   gql(query: string, variables?: Record<string, unknown>, auth?: { token?: string; apiKey?: string; headers?: Record<string, string> }): Promise<GqlResponse>;
   /** Runs `query` as the given seeded user. */
   as(user: SeededUser, query: string, variables?: Record<string, unknown>): Promise<GqlResponse>;
+  /** Invites `email` as `inviter`, and accepts by code as a new identity with that email; the new user. */
+  join(inviter: SeededUser, accountId: string, email: string, role: "OWNER" | "ADMIN" | "ANALYST" | "VIEWER"): Promise<SeededUser>;
 }
 
 let started: Promise<Stack> | undefined;
@@ -160,7 +162,17 @@ async function startStack(): Promise<Stack> {
     if (!t) tokens.set(user.subject, (t = token(user.subject)));
     return gql(query, variables, { token: t });
   };
-  return { url, issuerUrl, key, identity, identityAddress: address, pg, redis, a, b, token, gql, as };
+  const join: Stack["join"] = async (inviter, accountId, email, role) => {
+    const invited = await as(inviter, "mutation($i: InviteUserInput!) { inviteUser(input: $i) { code } }", { i: { accountId, email, role } });
+    const code = (invited.body.data as { inviteUser: { code: string } } | undefined)?.inviteUser.code;
+    if (!code) throw new Error(`inviteUser failed: ${JSON.stringify(invited.body)}`);
+    const subject = `joined-${randomBytes(4).toString("hex")}`;
+    const accepted = await gql("mutation($c: String!) { acceptInvitation(code: $c) { userId } }", { c: code }, { token: token(subject, { email }) });
+    const userId = (accepted.body.data as { acceptInvitation: { userId: string } } | undefined)?.acceptInvitation.userId;
+    if (!userId) throw new Error(`acceptInvitation failed: ${JSON.stringify(accepted.body)}`);
+    return { id: userId, email, subject, role: Role[`ROLE_${role}`] };
+  };
+  return { url, issuerUrl, key, identity, identityAddress: address, pg, redis, a, b, token, gql, as, join };
 }
 
 /** The `extensions.code` of the first error, or undefined. */

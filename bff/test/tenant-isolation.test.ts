@@ -42,9 +42,9 @@ describe("tenant isolation through the edge", () => {
     ["updateAccount", () => ({ query: 'mutation($id: ID!) { updateAccount(id: $id, input: { name: "x" }) { id } }', variables: { id: s.b.accountId } })],
     ["deleteAccount", () => ({ query: "mutation($id: ID!) { deleteAccount(id: $id, cascade: true) { deletedUsers } }", variables: { id: s.b.accountId } })],
     [
-      "createUser in another tenant's account",
+      "inviteUser into another tenant's account",
       () => ({
-        query: 'mutation($a: ID!) { createUser(input: { accountId: $a, email: "x@x.test", displayName: "x", role: VIEWER, oidcSubject: "x-sub" }) { id } }',
+        query: 'mutation($a: ID!) { inviteUser(input: { accountId: $a, email: "x@x.test", role: VIEWER }) { code } }',
         variables: { a: s.b.accountId },
       }),
     ],

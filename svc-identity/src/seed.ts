@@ -29,7 +29,7 @@ export const DEMO = {
   account: "Main",
   domain: "demo.apgms.dev",
   roles: ["owner", "admin", "analyst", "viewer"] as const satisfies readonly Role[],
-  apiKey: { name: "demo", scopes: [...API_KEY_SCOPES] },
+  apiKey: { name: "demo", scopes: API_KEY_SCOPES.filter((s) => s !== "identity:provision") },
   actor: "service:seed",
 };
 

@@ -30,11 +30,17 @@ type Resolved = Pick<UserPrincipal, "tenant" | "user" | "role">;
 interface SessionState {
   id: string;
   revoked: boolean;
+  userId: string;
+  tenantId: string;
 }
 
 const code = (err: unknown) => (err as Partial<ServiceError>).code;
 const apiKeyCacheKey = (hash: string) => `auth:apikey:${hash}`;
 const apiKeyIndexKey = (keyId: string) => `auth:apikey-hashes:${keyId}`;
+const tenantKeysIndexKey = (tenantId: string) => `auth:tenant-apikey-hashes:${tenantId}`;
+/** Request header naming the tenant (id or slug) to act in, for an identity that belongs to several. */
+export const TENANT_HEADER = "x-apgms-tenant";
+const TENANT_SELECTOR = /^[\w-]{1,63}$/;
 
 /**
  * Turns the request's credentials into a principal: a bearer JWT (verified
@@ -50,12 +56,12 @@ export function createAuthenticator(options: AuthenticatorOptions) {
   const sessions = new TtlCache<SessionState>(100_000);
   const ctx = (requestId: string, tenantId?: string) => ({ context: { requestId, tenantId, principal: { kind: "service" as const, id: "bff" } } });
 
-  async function resolveUser(claims: TokenClaims, requestId: string): Promise<Resolved> {
-    const key = `${claims.iss}\n${claims.sub}`;
+  async function resolveUser(claims: TokenClaims, tenant: string, requestId: string): Promise<Resolved> {
+    const key = `${claims.iss}\n${claims.sub}\n${tenant}`;
     const hit = principals.get(key);
     if (hit) return hit;
     try {
-      const res = await identity.principals.resolveOidcSubject({ issuer: claims.iss, subject: claims.sub }, ctx(requestId));
+      const res = await identity.principals.resolveOidcSubject({ issuer: claims.iss, subject: claims.sub, tenant }, ctx(requestId));
       const resolved: Resolved = { tenant: res.tenant!, user: res.user!, role: res.user!.role };
       principals.set(key, resolved, Date.now() + ttlMs);
       return resolved;
@@ -81,18 +87,28 @@ export function createAuthenticator(options: AuthenticatorOptions) {
         },
         ctx(info.requestId, resolved.tenant.id),
       );
-      state = { id: res.session!.id, revoked: res.session!.revokeTime !== undefined };
+      state = { id: res.session!.id, revoked: res.session!.revokeTime !== undefined, userId: resolved.user.id, tenantId: resolved.tenant.id };
       sessions.set(cacheKey, state, Date.now() + ttlMs);
     }
     if (state.revoked) throw new AuthError("session revoked", "invalid_token");
     return { ...state, key: sessionKey };
   }
 
+  function tenantSelector(info: RequestInfo): string {
+    const value = info.headers[TENANT_HEADER];
+    if (value === undefined || value === "") return "";
+    if (typeof value !== "string" || !TENANT_SELECTOR.test(value)) {
+      throw new AuthError(`malformed ${TENANT_HEADER} header: expected a tenant id or slug`, "invalid_request");
+    }
+    return value.toLowerCase();
+  }
+
   async function fromBearer(token: string, info: RequestInfo): Promise<AuthPrincipal> {
+    const tenant = tenantSelector(info);
     const claims = await jwt.verify(token);
-    const resolved = await resolveUser(claims, info.requestId);
+    const resolved = await resolveUser(claims, tenant, info.requestId);
     const session = await checkSession(claims, resolved, info);
-    return { kind: "user", ...resolved, sessionKey: session.key, sessionId: session.id };
+    return { kind: "user", ...resolved, sessionKey: session.key, sessionId: session.id, claims };
   }
 
   async function fromApiKey(secret: string, info: RequestInfo): Promise<AuthPrincipal> {
@@ -117,6 +133,8 @@ export function createAuthenticator(options: AuthenticatorOptions) {
           .set(apiKeyCacheKey(hash), JSON.stringify(VerifyApiKeyResponse.toJSON(res)), "PX", ttlMs)
           .sadd(apiKeyIndexKey(res.apiKey!.id), hash)
           .pexpire(apiKeyIndexKey(res.apiKey!.id), ttlMs * 2)
+          .sadd(tenantKeysIndexKey(res.tenant!.id), hash)
+          .pexpire(tenantKeysIndexKey(res.tenant!.id), ttlMs * 2)
           .exec()
           .catch((err: unknown) => logger.warn({ err }, "API key cache write failed"));
       }
@@ -145,9 +163,26 @@ export function createAuthenticator(options: AuthenticatorOptions) {
     /** Forget what this edge knows about a user (after its role changed or it was deleted). */
     forgetUser(userId: string): void {
       principals.deleteWhere((p) => p.user.id === userId);
+      sessions.deleteWhere((s) => s.userId === userId);
     },
-    forgetTenant(tenantId: string): void {
+    /**
+     * Drops every cached credential of a tenant (users and sessions in this
+     * process, API key verifications in Redis for every edge), e.g. once it is
+     * deleted: its next request is checked against svc-identity again.
+     */
+    async forgetTenant(tenantId: string): Promise<void> {
       principals.deleteWhere((p) => p.tenant.id === tenantId);
+      sessions.deleteWhere((s) => s.tenantId === tenantId);
+      try {
+        const hashes = await redis.smembers(tenantKeysIndexKey(tenantId));
+        await redis.del(...hashes.map(apiKeyCacheKey), tenantKeysIndexKey(tenantId));
+      } catch (err) {
+        logger.warn({ err, tenantId }, "could not drop the tenant's cached API key verifications");
+      }
+    },
+    /** After the identity joined, restored or created a tenant: its default tenant may have changed. */
+    forgetIdentity(claims: Pick<TokenClaims, "iss" | "sub">): void {
+      principals.deleteWhere((p) => p.user.oidcIssuer === claims.iss && p.user.oidcSubject === claims.sub);
     },
     forgetSession(userId: string, sessionKey: string): void {
       sessions.delete(`${userId}\n${sessionKey}`);

@@ -11,6 +11,8 @@ export interface TokenClaims {
   sid?: string;
   jti?: string;
   email?: string;
+  /** Whether the provider verified `email`; only then may it match an invitation. */
+  email_verified?: boolean;
   name?: string;
 }
 

@@ -25,4 +25,6 @@ export interface GraphQLContext extends ServerContext {
   loaders: Loaders;
   /** The issuer that new users are linked to by default. */
   oidcIssuer: string;
+  /** Issuers whose subjects a provisioning key may link users to. */
+  provisioningIssuers: readonly string[];
 }

@@ -4,8 +4,10 @@ import { forbidden } from "./errors.js";
 
 /**
  * What a principal may do. Users get it from their role; API keys from their
- * scopes (`identity:read`, `identity:write`), and never the owner-level or
- * key-management actions, so a leaked key cannot mint keys or delete the tenant.
+ * scopes (`identity:read`, `identity:write`, `identity:provision`), and never
+ * the owner-level, key-management or invitation actions, so a leaked key
+ * cannot mint keys, invite people or delete the tenant. Only a provisioning
+ * key (the identity provider's) may link a user to an OIDC subject directly.
  */
 export type Action =
   | "identity:read"
@@ -13,11 +15,13 @@ export type Action =
   | "sessions:all"
   | "apiKeys:manage"
   | "tenant:manage"
-  | "owners:manage";
+  | "owners:manage"
+  | "users:invite"
+  | "users:provision";
 
 const byRole: Record<Role, ReadonlySet<Action>> = {
-  [Role.ROLE_OWNER]: new Set<Action>(["identity:read", "identity:write", "sessions:all", "apiKeys:manage", "tenant:manage", "owners:manage"]),
-  [Role.ROLE_ADMIN]: new Set<Action>(["identity:read", "identity:write", "sessions:all", "apiKeys:manage"]),
+  [Role.ROLE_OWNER]: new Set<Action>(["identity:read", "identity:write", "sessions:all", "apiKeys:manage", "tenant:manage", "owners:manage", "users:invite"]),
+  [Role.ROLE_ADMIN]: new Set<Action>(["identity:read", "identity:write", "sessions:all", "apiKeys:manage", "users:invite"]),
   [Role.ROLE_ANALYST]: new Set<Action>(["identity:read"]),
   [Role.ROLE_VIEWER]: new Set<Action>(["identity:read"]),
   [Role.ROLE_UNSPECIFIED]: new Set<Action>(),
@@ -27,6 +31,7 @@ const byRole: Record<Role, ReadonlySet<Action>> = {
 const byScope: Record<string, readonly Action[]> = {
   "identity:read": ["identity:read"],
   "identity:write": ["identity:read", "identity:write"],
+  "identity:provision": ["identity:read", "users:provision"],
 };
 
 export function can(principal: AuthPrincipal, action: Action): boolean {

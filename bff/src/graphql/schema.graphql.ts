@@ -1,18 +1,8 @@
-import { signUpTypeDefs } from "./onboarding/schema.js";
+import { identityMutationFields, identityQueryFields, identityTypeDefs } from "./onboarding/schema.js";
 
 /** The GraphQL contract of the edge (identity part). */
 export const typeDefs = /* GraphQL */ `
-  ${signUpTypeDefs}
-
-  "An ISO 8601 timestamp in UTC."
-  scalar DateTime
-
-  enum Role {
-    OWNER
-    ADMIN
-    ANALYST
-    VIEWER
-  }
+  ${identityTypeDefs}
 
   enum PrincipalKind {
     USER
@@ -23,18 +13,6 @@ export const typeDefs = /* GraphQL */ `
     "Pass as \`after\` to get the next page; null on the last page."
     endCursor: String
     hasNextPage: Boolean!
-  }
-
-  type Tenant {
-    id: ID!
-    name: String!
-    slug: String!
-    deletionProtection: Boolean!
-    createdAt: DateTime!
-    updatedAt: DateTime!
-    deletedAt: DateTime
-    "When a deleted tenant's data is purged for good."
-    purgeAt: DateTime
   }
 
   type Account {
@@ -129,6 +107,44 @@ export const typeDefs = /* GraphQL */ `
     scopes: [String!]!
   }
 
+  enum InvitationState {
+    PENDING
+    ACCEPTED
+    REVOKED
+    EXPIRED
+  }
+
+  type Invitation {
+    id: ID!
+    email: String!
+    role: Role!
+    "Name the user gets; empty means the accepting token's name or email."
+    displayName: String!
+    account: Account!
+    state: InvitationState!
+    "Who invited, e.g. user:<id>."
+    createdBy: String!
+    createdAt: DateTime!
+    expiresAt: DateTime!
+    "How many codes were issued (1 + resends); only the newest works."
+    sendCount: Int!
+    lastSentAt: DateTime!
+    acceptedAt: DateTime
+    acceptedUserId: ID
+    revokedAt: DateTime
+  }
+
+  type InvitationConnection {
+    nodes: [Invitation!]!
+    pageInfo: PageInfo!
+  }
+
+  "An invitation with its one-time code: shown this once, never again."
+  type InvitationWithCode {
+    invitation: Invitation!
+    code: String!
+  }
+
   type DeleteAccountPayload {
     deletedUsers: Int!
   }
@@ -144,6 +160,9 @@ export const typeDefs = /* GraphQL */ `
     sessions(first: Int, after: String, userId: ID, includeRevoked: Boolean = false): SessionConnection!
     apiKey(id: ID!): ApiKey!
     apiKeys(first: Int, after: String, includeRevoked: Boolean = false): ApiKeyConnection!
+    "Pending invitations, or every one with includeClosed (owners and admins)."
+    invitations(first: Int, after: String, includeClosed: Boolean = false): InvitationConnection!
+    ${identityQueryFields}
   }
 
   input UpdateTenantInput {
@@ -159,6 +178,7 @@ export const typeDefs = /* GraphQL */ `
     name: String
   }
 
+  "Provisioning only (API keys with identity:provision): links a user to an identity directly."
   input CreateUserInput {
     accountId: ID!
     email: String!
@@ -166,8 +186,16 @@ export const typeDefs = /* GraphQL */ `
     role: Role!
     "The user's subject at the OIDC provider (e.g. the Okta user id)."
     oidcSubject: String!
-    "Defaults to the issuer this edge trusts."
+    "Defaults to the issuer this edge trusts; must be one of the trusted provisioning issuers."
     oidcIssuer: String
+  }
+
+  input InviteUserInput {
+    accountId: ID!
+    email: String!
+    role: Role!
+    "Default: the accepting token's name or email."
+    displayName: String
   }
 
   input UpdateUserInput {
@@ -189,6 +217,12 @@ export const typeDefs = /* GraphQL */ `
     updateAccount(id: ID!, input: UpdateAccountInput!): Account!
     "Refused while the account has users unless cascade is true."
     deleteAccount(id: ID!, cascade: Boolean = false): DeleteAccountPayload!
+    "Invites someone by email; they join by accepting (acceptInvitation). The code is shown once."
+    inviteUser(input: InviteUserInput!): InvitationWithCode!
+    "Issues a new code and expiry; the previous code stops working."
+    resendInvitation(id: ID!): InvitationWithCode!
+    revokeInvitation(id: ID!): Invitation!
+    "For the identity provider's provisioning key (scope identity:provision) only; people join through inviteUser."
     createUser(input: CreateUserInput!): User!
     updateUser(id: ID!, input: UpdateUserInput!): User!
     deleteUser(id: ID!): Boolean!
@@ -197,11 +231,6 @@ export const typeDefs = /* GraphQL */ `
     "Issues a new secret; the old one keeps working for the grace period (default 24 h)."
     rotateApiKey(id: ID!, gracePeriodSeconds: Int): ApiKeyWithSecret!
     revokeApiKey(id: ID!): ApiKey!
-    """
-    Creates a tenant and makes the caller its owner. Only for a signed-in
-    identity linked to no user yet (when the edge allows sign-up); anyone else
-    gets CONFLICT.
-    """
-    signUp(input: SignUpInput!): SignUpResult!
+    ${identityMutationFields}
   }
 `;

@@ -6,7 +6,8 @@ import { useAuditLog } from "./audit.js";
 import type { GraphQLContext, ServerContext } from "./context.js";
 import { createMaskError } from "./errors.js";
 import { createLoaders } from "./loaders.js";
-import { resolvers } from "./resolvers/index.js";
+import { buildResolvers } from "./resolvers/index.js";
+import type { TokenClaims } from "../auth/jwt-verifier.js";
 import { typeDefs } from "./schema.graphql.js";
 import { useInputErrorCodes } from "./use-input-error-codes.js";
 
@@ -15,11 +16,16 @@ export interface YogaOptions {
   auth: Authenticator;
   logger: Logger;
   oidcIssuer: string;
+  /** Issuers a provisioning key may link users of (default: oidcIssuer). */
+  provisioningIssuers?: readonly string[];
   development: boolean;
+  signUpEnabled: boolean;
+  onMembershipChange?: (claims: TokenClaims) => void;
 }
 
 export function buildYoga(options: YogaOptions) {
-  const { identity, auth, logger, oidcIssuer, development } = options;
+  const { identity, auth, logger, oidcIssuer, provisioningIssuers = [oidcIssuer], development, signUpEnabled, onMembershipChange } = options;
+  const resolvers = buildResolvers({ identity, signUpEnabled, onMembershipChange });
   const schema = createSchema<GraphQLContext>({ typeDefs, resolvers });
   // GraphiQL with its assets inlined (Yoga's default page loads them from a CDN, which an offline
   // machine cannot reach). Loaded only in development: it is a large module.
@@ -46,7 +52,7 @@ export function buildYoga(options: YogaOptions) {
       // Errors reach the log through createMaskError, with their cause.
       error: (...args) => logger.debug(args.map(String).join(" ")),
     },
-    context: () => ({ identity, auth, logger, oidcIssuer, loaders: createLoaders(identity) }),
+    context: () => ({ identity, auth, logger, oidcIssuer, provisioningIssuers, loaders: createLoaders(identity) }),
     plugins: [useInputErrorCodes(), useAuditLog(logger)],
   });
 }

@@ -1,5 +1,49 @@
-/** Shared by both schemas: the main one answers it with CONFLICT for identities that already have a user. */
-export const signUpTypeDefs = /* GraphQL */ `
+/**
+ * Types and operations of the signed-in identity itself (not of one tenant):
+ * its memberships, the invitations addressed to it, sign-up and restoring a
+ * deleted tenant. Both schemas carry them, so they work with or without a
+ * membership in any tenant.
+ */
+export const identityTypeDefs = /* GraphQL */ `
+  "An ISO 8601 timestamp in UTC."
+  scalar DateTime
+
+  enum Role {
+    OWNER
+    ADMIN
+    ANALYST
+    VIEWER
+  }
+
+  type Tenant {
+    id: ID!
+    name: String!
+    slug: String!
+    deletionProtection: Boolean!
+    createdAt: DateTime!
+    updatedAt: DateTime!
+    deletedAt: DateTime
+    "When a deleted tenant's data is purged for good."
+    purgeAt: DateTime
+  }
+
+  "A tenant the signed-in identity is a user of. Send its id or slug in the X-APGMS-Tenant header to act in it."
+  type Membership {
+    tenant: Tenant!
+    userId: ID!
+    role: Role!
+  }
+
+  "An invitation addressed to the signed-in identity's verified email."
+  type PendingInvitation {
+    id: ID!
+    tenantName: String!
+    tenantSlug: String!
+    email: String!
+    role: Role!
+    expiresAt: DateTime!
+  }
+
   input SignUpInput {
     "Name of the new tenant."
     tenantName: String!
@@ -20,20 +64,38 @@ export const signUpTypeDefs = /* GraphQL */ `
   }
 `;
 
-/**
- * The whole schema an identity without a user sees: it can create a tenant and
- * become its owner, nothing else.
- */
+export const identityQueryFields = /* GraphQL */ `
+    "True when this edge lets a signed-in identity create a tenant (signUp)."
+    signUpAvailable: Boolean!
+    "The live tenants you are a user of, oldest first (the default tenant of a request is the first)."
+    memberships: [Membership!]!
+    "Pending invitations to your verified email."
+    myInvitations: [PendingInvitation!]!
+    "Deleted tenants you own that can still be restored."
+    restorableTenants: [Tenant!]!
+`;
+
+export const identityMutationFields = /* GraphQL */ `
+    "Creates a tenant with its first account, and you as its owner (when signUpAvailable)."
+    signUp(input: SignUpInput!): SignUpResult!
+    """
+    Joins a tenant: by the invitation's id (your token's verified email must be
+    the one invited) or by its one-time code.
+    """
+    acceptInvitation(id: ID, code: String): Membership!
+    "Undoes the deletion of a tenant you own, before its purge (deletion protection comes back on)."
+    restoreTenant(id: ID!): Tenant!
+`;
+
+/** The whole schema an identity with no membership (in the requested tenant) sees. */
 export const onboardingTypeDefs = /* GraphQL */ `
-  ${signUpTypeDefs}
+  ${identityTypeDefs}
 
   type Query {
-    "True: this identity is signed in but belongs to no tenant yet."
-    signUpAvailable: Boolean!
+    ${identityQueryFields}
   }
 
   type Mutation {
-    "Creates a tenant with its first account, and you as its owner."
-    signUp(input: SignUpInput!): SignUpResult!
+    ${identityMutationFields}
   }
 `;

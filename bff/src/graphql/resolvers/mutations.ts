@@ -1,7 +1,7 @@
 import { Role } from "@apgms/proto/apgms/identity/v1/user";
 import { GraphQLError } from "graphql";
 import type { GraphQLContext } from "../context.js";
-import { forbidden } from "../errors.js";
+import { badInput, forbidden } from "../errors.js";
 import { NotFoundError } from "@apgms/common/errors";
 import { can, requireAction } from "../permissions.js";
 
@@ -32,14 +32,15 @@ export const mutationResolvers = {
       name: opt(input.name),
       deletionProtection: opt(input.deletionProtection),
     });
-    ctx.auth.forgetTenant(ctx.principal.tenant.id);
+    await ctx.auth.forgetTenant(ctx.principal.tenant.id);
     return res.tenant;
   },
 
   deleteTenant: async (_: unknown, { confirmation }: { confirmation: string }, ctx: GraphQLContext) => {
     requireAction(ctx.principal, "tenant:manage");
     const res = await ctx.identity.tenants.deleteTenant({ tenantId: ctx.principal.tenant.id, confirmation });
-    ctx.auth.forgetTenant(ctx.principal.tenant.id);
+    // Every cached credential of the tenant goes at once: its very next request is refused.
+    await ctx.auth.forgetTenant(ctx.principal.tenant.id);
     return res.tenant;
   },
 
@@ -62,23 +63,54 @@ export const mutationResolvers = {
       }
     }
     const res = await ctx.identity.accounts.deleteAccount({ accountId: id, cascade: cascade ?? false });
-    if (res.deletedUsers > 0) ctx.auth.forgetTenant(ctx.principal.tenant.id);
+    if (res.deletedUsers > 0) await ctx.auth.forgetTenant(ctx.principal.tenant.id);
     return { deletedUsers: res.deletedUsers };
   },
 
+  inviteUser: async (
+    _: unknown,
+    { input }: { input: { accountId: string; email: string; role: Role; displayName?: string | null } },
+    ctx: GraphQLContext,
+  ) => {
+    requireAction(ctx.principal, "users:invite");
+    await requireOwnerForOwners(ctx, [input.role]);
+    const res = await ctx.identity.invitations.createInvitation({
+      accountId: input.accountId,
+      email: input.email,
+      role: input.role,
+      displayName: input.displayName ?? "",
+    });
+    return { invitation: res.invitation, code: res.code };
+  },
+
+  resendInvitation: async (_: unknown, { id }: Id, ctx: GraphQLContext) => {
+    requireAction(ctx.principal, "users:invite");
+    const res = await ctx.identity.invitations.resendInvitation({ invitationId: id });
+    return { invitation: res.invitation, code: res.code };
+  },
+
+  revokeInvitation: async (_: unknown, { id }: Id, ctx: GraphQLContext) => {
+    requireAction(ctx.principal, "users:invite");
+    return (await ctx.identity.invitations.revokeInvitation({ invitationId: id })).invitation;
+  },
+
+  /** The identity provider's provisioning: links a subject of a trusted issuer directly. */
   createUser: async (
     _: unknown,
     { input }: { input: { accountId: string; email: string; displayName: string; role: Role; oidcSubject: string; oidcIssuer?: string | null } },
     ctx: GraphQLContext,
   ) => {
-    requireAction(ctx.principal, "identity:write");
-    await requireOwnerForOwners(ctx, [input.role]);
+    if (!can(ctx.principal, "users:provision")) {
+      throw forbidden("createUser is for the identity provider's provisioning key (scope identity:provision); invite people with inviteUser");
+    }
+    const oidcIssuer = input.oidcIssuer ?? ctx.oidcIssuer;
+    if (!ctx.provisioningIssuers.includes(oidcIssuer)) throw badInput("oidcIssuer", "is not a trusted provisioning issuer of this platform");
     const res = await ctx.identity.users.createUser({
       accountId: input.accountId,
       email: input.email,
       displayName: input.displayName,
       role: input.role,
-      oidcIssuer: input.oidcIssuer ?? ctx.oidcIssuer,
+      oidcIssuer,
       oidcSubject: input.oidcSubject,
     });
     return res.user;
@@ -134,10 +166,6 @@ export const mutationResolvers = {
     const res = await ctx.identity.apiKeys.rotateApiKey({ apiKeyId: id, gracePeriodSeconds: gracePeriodSeconds ?? 0 });
     await ctx.auth.forgetApiKey(id);
     return { apiKey: res.apiKey, secret: res.secret };
-  },
-
-  signUp: (_: unknown, __: unknown, ctx: GraphQLContext) => {
-    throw new GraphQLError(`you already belong to tenant ${ctx.principal.tenant.slug}`, { extensions: { code: "CONFLICT" } });
   },
 
   revokeApiKey: async (_: unknown, { id }: Id, ctx: GraphQLContext) => {

@@ -55,6 +55,12 @@ export const queryResolvers = {
     return (await ctx.identity.apiKeys.getApiKey({ apiKeyId: id })).apiKey;
   },
 
+  invitations: async (_: unknown, args: PageArgs & { includeClosed?: boolean | null }, ctx: GraphQLContext) => {
+    requireAction(ctx.principal, "users:invite");
+    const res = await ctx.identity.invitations.listInvitations({ page: pageRequest(args), includeClosed: args.includeClosed ?? false });
+    return connection(res.invitations, res.page);
+  },
+
   apiKeys: async (_: unknown, args: PageArgs & { includeRevoked?: boolean | null }, ctx: GraphQLContext) => {
     requireAction(ctx.principal, "apiKeys:manage");
     const res = await ctx.identity.apiKeys.listApiKeys({ page: pageRequest(args), includeRevoked: args.includeRevoked ?? false });

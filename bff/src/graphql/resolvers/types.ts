@@ -1,21 +1,29 @@
 import type { Account } from "@apgms/proto/apgms/identity/v1/account";
 import type { ApiKey, ApiKeyRotation } from "@apgms/proto/apgms/identity/v1/api_key";
 import type { Session } from "@apgms/proto/apgms/identity/v1/session";
-import type { Tenant } from "@apgms/proto/apgms/identity/v1/tenant";
-import { Role, type User } from "@apgms/proto/apgms/identity/v1/user";
+import { InvitationState, type Invitation } from "@apgms/proto/apgms/identity/v1/invitation";
+import type { User } from "@apgms/proto/apgms/identity/v1/user";
 import type { GraphQLContext } from "../context.js";
 import { can } from "../permissions.js";
 import { connection, pageRequest, type PageArgs } from "./pagination.js";
 
 /** Field resolvers mapping proto messages onto the GraphQL types. */
 export const typeResolvers = {
-  Role: { OWNER: Role.ROLE_OWNER, ADMIN: Role.ROLE_ADMIN, ANALYST: Role.ROLE_ANALYST, VIEWER: Role.ROLE_VIEWER },
   PrincipalKind: { USER: "user", API_KEY: "apiKey" },
-  Tenant: {
-    createdAt: (t: Tenant) => t.createTime,
-    updatedAt: (t: Tenant) => t.updateTime,
-    deletedAt: (t: Tenant) => t.deleteTime ?? null,
-    purgeAt: (t: Tenant) => t.purgeTime ?? null,
+  InvitationState: {
+    PENDING: InvitationState.INVITATION_STATE_PENDING,
+    ACCEPTED: InvitationState.INVITATION_STATE_ACCEPTED,
+    REVOKED: InvitationState.INVITATION_STATE_REVOKED,
+    EXPIRED: InvitationState.INVITATION_STATE_EXPIRED,
+  },
+  Invitation: {
+    account: (i: Invitation, _: unknown, ctx: GraphQLContext) => ctx.loaders.account(i.accountId),
+    createdAt: (i: Invitation) => i.createTime,
+    expiresAt: (i: Invitation) => i.expireTime,
+    lastSentAt: (i: Invitation) => i.lastSendTime,
+    acceptedAt: (i: Invitation) => i.acceptTime ?? null,
+    acceptedUserId: (i: Invitation) => i.acceptedUserId || null,
+    revokedAt: (i: Invitation) => i.revokeTime ?? null,
   },
   Account: {
     createdAt: (a: Account) => a.createTime,
