@@ -17,7 +17,8 @@ export class AuthError extends Error {
   get challenge(): string {
     const parts = ['Bearer realm="apgms"'];
     if (this.oauthError) {
-      parts.push(`error="${this.oauthError}"`, `error_description="${this.message.replace(/["\\]/g, "")}"`);
+      // RFC 6750 allows %x20-21 / %x23-5B / %x5D-7E here: no quotes, backslashes or control characters.
+      parts.push(`error="${this.oauthError}"`, `error_description="${this.message.replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, "")}"`);
     }
     return `${parts.join(", ")}, ApiKey realm="apgms"`;
   }

@@ -2,6 +2,7 @@ import { expressjwt, type Request as JwtRequest } from "express-jwt";
 import type { Request, Response } from "express";
 import jwksRsa from "jwks-rsa";
 import { AuthError } from "./errors.js";
+import { describeTokenError, peek, TOKEN_MESSAGES } from "./token-errors.js";
 import { TtlCache } from "./ttl-cache.js";
 
 export interface TokenClaims {
@@ -35,7 +36,7 @@ type TokenRequest = { method: string; headers: Record<string, string>; token: st
  * Verifies OIDC access tokens with express-jwt + jwks-rsa: RS256 only, issuer
  * and audience checked, JWKS cached and its fetches rate limited. A verified
  * token is remembered until it expires, so RS256 runs once per token, not per
- * request.
+ * request. Refusals say what is wrong in the caller's terms (token-errors.ts).
  */
 export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
   const { issuer, audience, jwksUri, clockToleranceSeconds, cacheSize = 10_000 } = options;
@@ -64,15 +65,17 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
     async verify(token) {
       const hit = cache.get(token);
       if (hit) return hit;
+      const header = peek(token);
+      if (!header) throw new AuthError(TOKEN_MESSAGES.malformed, "invalid_token");
+      if (header.alg !== "RS256") throw new AuthError(TOKEN_MESSAGES.algorithm(header.alg), "invalid_token");
       let claims: TokenClaims;
       try {
         claims = await runMiddleware(token);
       } catch (err) {
-        const inner = (err as { inner?: { message?: string } }).inner;
-        throw new AuthError(inner?.message ?? (err as Error).message ?? "invalid token", "invalid_token");
+        throw describeTokenError(err, token, { issuer, audience });
       }
       if (typeof claims.sub !== "string" || !claims.sub || typeof claims.exp !== "number") {
-        throw new AuthError("token lacks sub or exp", "invalid_token");
+        throw new AuthError(TOKEN_MESSAGES.claims, "invalid_token");
       }
       cache.set(token, claims, claims.exp * 1000);
       return claims;

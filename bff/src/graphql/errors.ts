@@ -3,22 +3,38 @@ import { MetadataKeys } from "@apgms/common/context";
 import type { Logger } from "@apgms/common/logger";
 import { GraphQLError, Kind, type ASTNode } from "graphql";
 
-const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+const camel = (s: string) => s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+/** Proto fields whose GraphQL argument is not simply their camelCase, in every operation. */
+export const PROTO_FIELD_EXCEPTIONS: Readonly<Record<string, string>> = {
+  "page.page_size": "first",
+  "page.page_token": "after",
+  expire_time: "expiresAt",
+};
 
 /**
- * Proto field names (snake_case, dotted) to the GraphQL argument a client
- * sent. `node` is the field the error happened in: an `account_id` there is
- * its `id` argument when it has one and no `accountId`.
+ * The GraphQL argument (or input field) a client sent for a proto field the
+ * service named. The rule: the exceptions above, else the camelCase of the
+ * field's last segment (`grace_period_seconds` → `gracePeriodSeconds`); a
+ * `<x>_id` in a field that takes `id` and no `<x>Id` is that `id`
+ * (`user(id:)` → GetUser's `user_id`). `node` is the field the error happened in.
  */
 export function graphqlField(protoField: string, node?: ASTNode): string {
-  if (protoField.startsWith("page.")) return protoField === "page.page_size" ? "first" : "after";
-  if (protoField === "expire_time") return "expiresAt";
-  const name = camel(protoField);
+  const exception = PROTO_FIELD_EXCEPTIONS[protoField];
+  if (exception) return exception;
+  const name = camel(protoField.slice(protoField.lastIndexOf(".") + 1));
   if (node?.kind === Kind.FIELD && protoField.endsWith("_id")) {
     const args = new Set(node.arguments?.map((a) => a.name.value));
     if (!args.has(name) && args.has("id")) return "id";
   }
   return name;
+}
+
+/** The service's message with its leading proto field name replaced by the GraphQL one ("oidc_subject is …" → "oidcSubject is …"). */
+export function graphqlMessage(details: string, protoField: string, field: string): string {
+  if (!details.startsWith(protoField)) return details;
+  const next = details.charAt(protoField.length);
+  return next === ":" || next === " " || next === "" ? field + details.slice(protoField.length) : details;
 }
 
 export function forbidden(message: string): GraphQLError {
@@ -52,10 +68,15 @@ export function maskError(error: unknown, message: string, isDev?: boolean): Err
   if (original instanceof GraphQLError) return gqlError ?? original;
   if (isServiceError(original)) {
     const code = graphqlCodeFor(original.code);
-    const field = original.metadata?.get(MetadataKeys.field)[0];
+    const protoField = original.metadata?.get(MetadataKeys.field)[0];
     const extensions: Record<string, unknown> = { code };
-    if (typeof field === "string") extensions.field = graphqlField(field, gqlError?.nodes?.[0]);
-    const text = code === "INTERNAL_SERVER_ERROR" && !isDev ? message : original.details;
+    let details = original.details;
+    if (typeof protoField === "string") {
+      const field = graphqlField(protoField, gqlError?.nodes?.[0]);
+      extensions.field = field;
+      details = graphqlMessage(details, protoField, field);
+    }
+    const text = code === "INTERNAL_SERVER_ERROR" && !isDev ? message : details;
     return new GraphQLError(text, { nodes: gqlError?.nodes, path: gqlError?.path, extensions });
   }
   if (gqlError && !gqlError.originalError) return gqlError;

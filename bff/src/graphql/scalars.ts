@@ -1,9 +1,19 @@
-import { GraphQLError, GraphQLScalarType, Kind } from "graphql";
+import { GraphQLScalarType, Kind } from "graphql";
 
+/** A date, or a date and time with seconds optional and a zone required (`Z` or `±hh:mm`). */
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2}))?$/i;
+
+/**
+ * Throws a plain TypeError, not a GraphQLError: graphql-js then reports it with
+ * the value's location (literals) or the variable's path, from which
+ * use-input-error-codes names the argument at fault.
+ */
 function parseDate(value: unknown): Date {
-  if (typeof value !== "string") throw new GraphQLError("DateTime must be an ISO 8601 string", { extensions: { code: "BAD_USER_INPUT" } });
+  if (typeof value !== "string") throw new TypeError("DateTime must be an ISO 8601 string, e.g. 2030-01-31T12:00:00Z");
   const d = new Date(value);
-  if (Number.isNaN(d.getTime())) throw new GraphQLError(`invalid DateTime: ${value}`, { extensions: { code: "BAD_USER_INPUT" } });
+  if (!ISO_8601.test(value) || Number.isNaN(d.getTime())) {
+    throw new TypeError(`${JSON.stringify(value.slice(0, 64))} is not an ISO 8601 date-time, e.g. 2030-01-31T12:00:00Z`);
+  }
   return d;
 }
 

@@ -9,6 +9,7 @@ import { createLoaders } from "./loaders.js";
 import { buildResolvers } from "./resolvers/index.js";
 import type { TokenClaims } from "../auth/jwt-verifier.js";
 import { typeDefs } from "./schema.graphql.js";
+import { useHttpStatus } from "./use-http-status.js";
 import { useInputErrorCodes } from "./use-input-error-codes.js";
 
 export interface YogaOptions {
@@ -53,7 +54,7 @@ export function buildYoga(options: YogaOptions) {
       error: (...args) => logger.debug(args.map(String).join(" ")),
     },
     context: () => ({ identity, auth, logger, oidcIssuer, provisioningIssuers, loaders: createLoaders(identity) }),
-    plugins: [useInputErrorCodes(), useAuditLog(logger)],
+    plugins: [useInputErrorCodes(), useHttpStatus(), useAuditLog(logger)],
   });
 }
 
