@@ -3,7 +3,7 @@ import { createLogger } from "@apgms/common/logger";
 import { expect } from "chai";
 import type { App } from "../src/app.js";
 import { AUDIENCE, getStack, type SeededUser, type Stack } from "./stack.js";
-import { startEdge } from "./support.js";
+import { provisionTenant, startEdge } from "./support.js";
 
 interface LogLine {
   level: string;
@@ -58,6 +58,16 @@ describe("audit log of mutations", () => {
     expect(forbidden).to.deep.include({ principal: `user:${s.a.users.viewer.id}`, outcome: "refused", errors: ["FORBIDDEN"] });
     const notFound = await run(s.a.users.admin, 'mutation($id: ID!) { updateAccount(id: $id, input: { name: "x" }) { id } }', { id: s.b.accountId });
     expect(notFound).to.deep.include({ outcome: "refused", errors: ["NOT_FOUND"] });
+  });
+
+  it("records the identity's own mutations before it has a user: a refused and a successful tenant restore", async () => {
+    const t = await provisionTenant(s.identity, s.issuerUrl, `audit-restore-${Date.now()}`);
+    await run(t.owner, "mutation { updateTenant(input: { deletionProtection: false }) { id } }");
+    await run(t.owner, "mutation($c: String!) { deleteTenant(confirmation: $c) { id } }", { c: t.slug });
+    const stranger = await run({ ...t.owner, subject: `stranger-${t.slug}` }, "mutation($id: ID!) { restoreTenant(id: $id) { id } }", { id: t.tenantId });
+    expect(stranger).to.deep.include({ principal: `identity:${s.issuerUrl}#stranger-${t.slug}`, tenantId: t.tenantId, mutation: ["restoreTenant"], outcome: "refused", errors: ["NOT_FOUND"] });
+    const owner = await run(t.owner, "mutation($id: ID!) { restoreTenant(id: $id) { id } }", { id: t.tenantId });
+    expect(owner).to.deep.include({ principal: `identity:${s.issuerUrl}#${t.owner.subject}`, tenantId: t.tenantId, mutation: ["restoreTenant"], outcome: "ok", errors: [] });
   });
 
   it("writes nothing for queries, and no error lines for refusals", async () => {

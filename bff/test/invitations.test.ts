@@ -111,6 +111,10 @@ describe("invitations through the edge", () => {
     expect(errorCode(script)).to.equal("BAD_USER_INPUT");
     const ok = await s.gql(createUser, { i: input() }, { apiKey: provisioner });
     expect(ok.body.errors, JSON.stringify(ok.body.errors)).to.equal(undefined);
+    // A subject that is a user of tenant B is no conflict in A: B is neither consulted nor revealed.
+    const crossTenant = await s.gql(createUser, { i: input({ oidcSubject: s.b.users.admin.subject }) }, { apiKey: provisioner });
+    expect(crossTenant.body.errors, JSON.stringify(crossTenant.body.errors)).to.equal(undefined);
+    expect((await s.as(s.b.users.admin, "{ me { tenant { id } } }")).body.data).to.deep.equal({ me: { tenant: { id: s.b.id } } });
     // The provisioning key may not invite, manage keys or do anything a person does.
     expect(errorCode(await s.gql(INVITE, { i: { accountId: s.a.accountId, email: fresh("k"), role: "VIEWER" } }, { apiKey: provisioner }))).to.equal("FORBIDDEN");
   });

@@ -14,9 +14,26 @@ export interface IdentityOpsDeps {
   signUpEnabled: boolean;
   /** Called after an operation that changes which tenants the identity belongs to. */
   onMembershipChange?: (claims: TokenClaims) => void;
-  /** Writes the audit line of a successful mutation, where no plugin of the schema does. */
-  audit?: (claims: TokenClaims, mutation: string, tenantId: string) => void;
+  /** Writes the audit line of each mutation, where no plugin of the schema does. */
+  audit?: (entry: AuditEntry) => void;
 }
+
+export interface AuditEntry {
+  claims: TokenClaims;
+  mutation: string;
+  /** The tenant acted on, when known. */
+  tenantId?: string;
+  /** The codes the client saw; empty when it succeeded. */
+  errors: string[];
+}
+
+const clientCode = (err: unknown): string => {
+  if (err instanceof GraphQLError && typeof err.extensions.code === "string") return err.extensions.code;
+  if (isServiceError(err)) return graphqlCodeFor(err.code);
+  return "INTERNAL_SERVER_ERROR";
+};
+
+type AcceptArgs = { id?: string | null; code?: string | null };
 
 export interface SignUpInput {
   tenantName: string;
@@ -66,7 +83,22 @@ const signUpFields = { name: "tenantName", slug: "slug", account_name: "accountN
  * is for a request (it throws for principals that are not a person).
  */
 export function identityResolvers<Ctx>(deps: IdentityOpsDeps, callerOf: (ctx: Ctx) => TokenClaims) {
-  const { identity, signUpEnabled, onMembershipChange, audit = () => {} } = deps;
+  const { identity, signUpEnabled, onMembershipChange, audit } = deps;
+  /** Runs a mutation; with `audit`, records its outcome (and which tenant it touched) either way. */
+  const audited =
+    <A, R>(mutation: string, tenantOf: (args: A, result?: R) => string | undefined, run: (args: A, claims: TokenClaims) => Promise<R>) =>
+    async (_: unknown, args: A, ctx: Ctx): Promise<R> => {
+      const claims = callerOf(ctx);
+      try {
+        const result = await run(args, claims);
+        audit?.({ claims, mutation, tenantId: tenantOf(args, result), errors: [] });
+        onMembershipChange?.(claims);
+        return result;
+      } catch (err) {
+        audit?.({ claims, mutation, tenantId: tenantOf(args), errors: [clientCode(err)] });
+        throw err;
+      }
+    };
 
   return {
     Query: {
@@ -90,8 +122,7 @@ export function identityResolvers<Ctx>(deps: IdentityOpsDeps, callerOf: (ctx: Ct
         (await identity.memberships.listRestorableTenants({ identity: toIdentity(callerOf(ctx)) })).tenants,
     },
     Mutation: {
-      signUp: async (_: unknown, { input }: { input: SignUpInput }, ctx: Ctx) => {
-        const claims = callerOf(ctx);
+      signUp: audited<{ input: SignUpInput }, { tenantId: string }>("signUp", (_, r) => r?.tenantId, async ({ input }, claims) => {
         if (!signUpEnabled) throw forbidden("sign-up is not enabled on this platform; ask a tenant admin for an invitation");
         if (!claims.email) {
           throw new GraphQLError("your token carries no email claim; ask your identity provider to include it", {
@@ -109,30 +140,20 @@ export function identityResolvers<Ctx>(deps: IdentityOpsDeps, callerOf: (ctx: Ct
             ownerOidcSubject: claims.sub,
           })
           .catch(renamed(signUpFields, { owner_email: "the email claim of your token is not a valid email address" }));
-        audit(claims, "signUp", res.tenant!.id);
-        onMembershipChange?.(claims);
         return { tenantId: res.tenant!.id, tenantSlug: res.tenant!.slug, accountId: res.accountId, userId: res.ownerUserId };
-      },
+      }),
 
-      acceptInvitation: async (_: unknown, args: { id?: string | null; code?: string | null }, ctx: Ctx) => {
-        const claims = callerOf(ctx);
-        const { id, code } = args;
+      acceptInvitation: audited<AcceptArgs, ReturnType<typeof membership>>("acceptInvitation", (_, r) => r?.tenant.id, async ({ id, code }, claims) => {
         if ((id == null) === (code == null)) throw badInput("id", "give either the invitation's id or its code");
-        const res = await identity.memberships
-          .acceptInvitation({ identity: toIdentity(claims), ...(id != null ? { invitationId: id } : { code: code! }) })
-          .catch(renamed({ invitation_id: "id" }));
-        audit(claims, "acceptInvitation", res.membership!.tenant!.id);
-        onMembershipChange?.(claims);
+        const by = id != null ? { invitationId: id } : { code: code! };
+        const res = await identity.memberships.acceptInvitation({ identity: toIdentity(claims), ...by }).catch(renamed({ invitation_id: "id" }));
         return membership(res.membership);
-      },
+      }),
 
-      restoreTenant: async (_: unknown, { id }: { id: string }, ctx: Ctx) => {
-        const claims = callerOf(ctx);
+      restoreTenant: audited<{ id: string }, Tenant | undefined>("restoreTenant", ({ id }) => id, async ({ id }, claims) => {
         const res = await identity.memberships.restoreTenant({ identity: toIdentity(claims), tenantId: id }).catch(renamed({ tenant_id: "id" }));
-        audit(claims, "restoreTenant", id);
-        onMembershipChange?.(claims);
         return res.tenant;
-      },
+      }),
     },
   };
 }

@@ -6,7 +6,7 @@ import { AuthError } from "../../auth/errors.js";
 import type { TokenClaims } from "../../auth/jwt-verifier.js";
 import type { IdentityClients } from "../../identity-clients.js";
 import { createMaskError } from "../errors.js";
-import { identityResolvers, identityTypeResolvers } from "./identity-resolvers.js";
+import { identityResolvers, identityTypeResolvers, type AuditEntry } from "./identity-resolvers.js";
 import { onboardingTypeDefs } from "./schema.js";
 
 export interface OnboardingServerContext {
@@ -49,8 +49,12 @@ export interface OnboardingOptions {
 /** The GraphQL an identity sees before it belongs to a tenant: join, restore or create one. */
 export function buildOnboardingYoga(options: OnboardingOptions) {
   const { identity, logger, development, signUpEnabled, onMembershipChange } = options;
-  const audit = (claims: TokenClaims, mutation: string, tenantId: string) =>
-    logger.info({ audit: true, mutation: [mutation], subject: claims.sub, tenantId, outcome: "ok" }, "mutation");
+  // The same line as useAuditLog's, with the identity in place of a user principal (there is none yet).
+  const audit = ({ claims, mutation, tenantId, errors }: AuditEntry) =>
+    logger.info(
+      { audit: true, principal: `identity:${claims.iss}#${claims.sub}`, tenantId, mutation: [mutation], outcome: errors.length ? "refused" : "ok", errors },
+      "mutation",
+    );
   const ops = identityResolvers<OnboardingServerContext>({ identity, signUpEnabled, onMembershipChange, audit }, (ctx) => ctx.claims);
   return createYoga<OnboardingServerContext>({
     schema: createSchema<OnboardingServerContext>({ typeDefs: onboardingTypeDefs, resolvers: { ...identityTypeResolvers, ...ops } }),
