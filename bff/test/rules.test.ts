@@ -40,7 +40,7 @@ describe("identity rules and input errors through the edge", () => {
       r: "EMPEROR",
     });
     expect(errorCode(variable), JSON.stringify(variable.body)).to.equal("BAD_USER_INPUT");
-    expect(field(variable)).to.equal("r");
+    expect(field(variable), "the argument the variable feeds, not the variable").to.equal("role");
   });
 
   it("names the id argument when an id is malformed", async () => {
