@@ -27,6 +27,12 @@ describe("identity rules and input errors through the edge", () => {
     expect(field(res)).to.equal("name");
   });
 
+  it("refuses a control character in a name naming the field, and creates nothing", async () => {
+    const res = await s.as(s.a.users.admin, "mutation($n: String!) { createAccount(input: { name: $n }) { id } }", { n: "a\u0000b" });
+    expect(errorCode(res)).to.equal("BAD_USER_INPUT");
+    expect(field(res)).to.equal("name");
+  });
+
   it("refuses an unknown enum value naming the field, in a literal and in a variable", async () => {
     const literal = await s.as(
       s.a.users.admin,

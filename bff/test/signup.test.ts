@@ -76,6 +76,17 @@ describe("sign-up of an identity linked to no user", () => {
     expect(res.headers.get("www-authenticate")).to.include('error="invalid_token"');
   });
 
+  it("reports a bad argument of its own operations as input, not as a missing sign-in", async () => {
+    const token = s.token(newSubject());
+    const res = await s.gql("mutation { restoreTenant(id: \"not-a-uuid\") { id } }", {}, { token });
+    expect(res.status).to.equal(200);
+    expect(errorCode(res)).to.equal("BAD_USER_INPUT");
+    expect(res.body.errors![0]!.extensions!.field).to.equal("id");
+    const missing = await s.gql("mutation { restoreTenant { id } }", {}, { token });
+    expect(errorCode(missing)).to.equal("BAD_USER_INPUT");
+    expect((await s.gql("{ tenant { id } }", {}, { token })).status).to.equal(401);
+  });
+
   it("needs an email claim", async () => {
     const token = s.token(`no-email-${randomBytes(3).toString("hex")}`, { email: undefined, claims: { email: undefined } });
     const res = await s.gql(SIGN_UP, { i: { tenantName: "X", slug: `x-${randomBytes(3).toString("hex")}` } }, { token });

@@ -86,6 +86,7 @@ describe("HTTP status and code of every case in docs/api.md#errors", () => {
     "bad DateTime in variables": () =>
       gql('mutation($when: DateTime) { createApiKey(input: { name: "s", scopes: ["identity:read"], expiresAt: $when }) { secret } }', { when: "tomorrow" }),
     "missing required variable": () => gql("query($id: ID!) { user(id: $id) { id } }"),
+    "missing required argument": () => gql("{ user { id } }"),
     "several operations without operationName": () => gql("query A { me { kind } } query B { me { kind } }"),
     "unknown operationName": () => ({ body: { query: "query A { me { kind } } query B { me { kind } }", operationName: "C" } }),
     "GET with a mutation": () => ({ method: "GET", query: 'mutation { revokeApiKey(id: "00000000-0000-4000-8000-000000000000") { id } }' }),

@@ -20,6 +20,7 @@ const variablePatterns: RegExp[] = [
 const literalPatterns: RegExp[] = [
   /^Field "(\w+)" of required type .* was not provided/,
   /^Argument "(\w+)" of required type .* was not provided/,
+  /^Field "\w+" argument "(\w+)" of type ".*" is required, but it was not provided/,
   /^Enum "\w+" cannot represent non-enum value|^Value ".*" does not exist in "\w+" enum/,
   /^(?:Int|Float|String|Boolean|ID) cannot represent/,
   /^Expected value of type ".*", found/,

@@ -24,10 +24,15 @@ export function optionalUuid(field: string, value: string): string | undefined {
   return value === "" ? undefined : uuid(field, value);
 }
 
-/** A trimmed, non-empty text of at most `max` characters. */
+// Postgres text cannot hold NUL, and no name or identifier needs a control character.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** A trimmed, non-empty text of at most `max` characters, without control characters. */
 export function text(field: string, value: string, max = NAME_MAX): string {
   const v = value.trim();
   if (v.length === 0) throw new InvalidArgumentError(field, "is required");
+  if (CONTROL.test(v)) throw new InvalidArgumentError(field, "must not contain control characters");
   if (v.length > max) throw new InvalidArgumentError(field, `must be at most ${max} characters`);
   return v;
 }
@@ -48,11 +53,16 @@ export function slug(field: string, value: string): string {
   return value;
 }
 
+export function isEmail(value: string): boolean {
+  const v = value.trim();
+  return v.length > 0 && v.length <= EMAIL_MAX && EMAIL.test(v) && !CONTROL.test(v);
+}
+
 /** Emails are compared and stored lower-case. */
 export function email(field: string, value: string): string {
   const v = value.trim().toLowerCase();
   if (v.length === 0) throw new InvalidArgumentError(field, "is required");
-  if (v.length > EMAIL_MAX || !EMAIL.test(v)) throw new InvalidArgumentError(field, "must be an email address");
+  if (v.length > EMAIL_MAX || !EMAIL.test(v) || CONTROL.test(v)) throw new InvalidArgumentError(field, "must be an email address");
   return v;
 }
 

@@ -33,7 +33,8 @@ interface CheckedIdentity {
 
 function identity(value: Identity | undefined): CheckedIdentity {
   if (!value) throw new InvalidArgumentError("identity", "is required");
-  const email = value.email.trim() === "" ? undefined : v.email("identity.email", value.email);
+  // A claim that is no email address is treated as no email: it can match no invitation.
+  const email = v.isEmail(value.email) ? value.email.trim().toLowerCase() : undefined;
   return {
     oidcIssuer: v.text("identity.issuer", value.issuer, 500),
     oidcSubject: v.text("identity.subject", value.subject, 255),

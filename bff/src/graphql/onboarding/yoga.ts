@@ -6,6 +6,8 @@ import { AuthError } from "../../auth/errors.js";
 import type { TokenClaims } from "../../auth/jwt-verifier.js";
 import type { IdentityClients } from "../../identity-clients.js";
 import { createMaskError } from "../errors.js";
+import { useHttpStatus } from "../use-http-status.js";
+import { useInputErrorCodes } from "../use-input-error-codes.js";
 import { identityResolvers, identityTypeResolvers, type AuditEntry } from "./identity-resolvers.js";
 import { onboardingTypeDefs } from "./schema.js";
 
@@ -19,6 +21,8 @@ export interface OnboardingServerContext {
  * membership (in the requested tenant), is what it always was: a 401 with a
  * challenge, not a GraphQL validation error about unknown fields.
  */
+const ROOT_FIELD_UNKNOWN = /^Cannot query field "\w+" on type "(Query|Mutation|Subscription)"/;
+
 function useUnlinkedIsUnauthenticated(): Plugin {
   const refused = new AuthError(
     "no active user is linked to this identity (in the requested tenant); accept an invitation, restore your tenant or sign up (see memberships, myInvitations, restorableTenants)",
@@ -27,7 +31,9 @@ function useUnlinkedIsUnauthenticated(): Plugin {
   return {
     onValidate() {
       return ({ result }) => {
-        if (!result.length) return;
+        // Only an operation this schema lacks is "not signed in"; a bad argument to one it has is
+        // an ordinary input error (useInputErrorCodes).
+        if (!result.some((e) => ROOT_FIELD_UNKNOWN.test(e.message))) return;
         // Thrown, not set as the result: Yoga answers validation results with 200 under
         // application/json whatever their extensions say.
         throw new GraphQLError(refused.message, {
@@ -63,7 +69,7 @@ export function buildOnboardingYoga(options: OnboardingOptions) {
     landingPage: false,
     maskedErrors: { maskError: createMaskError(logger), isDev: development },
     logging: false,
-    plugins: [useUnlinkedIsUnauthenticated()],
+    plugins: [useUnlinkedIsUnauthenticated(), useInputErrorCodes(), useHttpStatus()],
   });
 }
 
