@@ -7,6 +7,7 @@ import { createAuthenticator } from "./auth/authenticator.js";
 import type { JwtVerifier } from "./auth/jwt-verifier.js";
 import type { Config } from "./config.js";
 import { buildOnboardingYoga } from "./graphql/onboarding/yoga.js";
+import { devSignInRouter } from "./graphql/graphiql.js";
 import { buildYoga } from "./graphql/yoga.js";
 import { createGraphqlHandler } from "./http/graphql-handler.js";
 import { healthRoutes } from "./http/health.js";
@@ -14,7 +15,7 @@ import type { IdentityClients } from "./identity-clients.js";
 
 export interface AppDeps {
   config: Pick<Config, "NODE_ENV" | "OIDC_ISSUER" | "AUTH_CACHE_SECONDS" | "IDENTITY_GRPC_ADDRESS" | "TRUST_PROXY" | "SIGNUP_ENABLED"> &
-    Partial<Pick<Config, "PROVISIONING_ISSUERS">>;
+    Partial<Pick<Config, "PROVISIONING_ISSUERS" | "DEV_SIGN_IN_USERS" | "DEV_OIDC_ISSUER">>;
   logger: Logger;
   identity: IdentityClients;
   redis: Redis;
@@ -31,6 +32,9 @@ export interface App {
 export function buildApp(deps: AppDeps): App {
   const { config, logger, identity, redis, jwt } = deps;
   const development = config.NODE_ENV === "development";
+  const devSignIn = development && config.DEV_SIGN_IN_USERS?.length
+    ? { users: config.DEV_SIGN_IN_USERS, issuerUrl: config.DEV_OIDC_ISSUER ?? config.OIDC_ISSUER }
+    : undefined;
   const auth = createAuthenticator({ jwt, identity, redis, logger, cacheSeconds: config.AUTH_CACHE_SECONDS });
   const membership = { signUpEnabled: config.SIGNUP_ENABLED, onMembershipChange: auth.forgetIdentity };
   const yoga = buildYoga({
@@ -40,6 +44,7 @@ export function buildApp(deps: AppDeps): App {
     oidcIssuer: config.OIDC_ISSUER,
     provisioningIssuers: config.PROVISIONING_ISSUERS ?? [config.OIDC_ISSUER],
     development,
+    devSignIn,
     ...membership,
   });
   const onboarding = buildOnboardingYoga({ identity, logger, development, ...membership });
@@ -48,6 +53,7 @@ export function buildApp(deps: AppDeps): App {
   const identityHealth = createHealthClient(config.IDENTITY_GRPC_ADDRESS);
   const rest = express();
   rest.disable("x-powered-by");
+  if (devSignIn) rest.use(devSignInRouter(devSignIn, logger));
   const identityServing = async () => {
     const state = await identityHealth.check("");
     if (state !== "SERVING") throw new Error(state);

@@ -34,6 +34,14 @@ export const configSchema = z.object({
   /** Take the client address from X-Forwarded-For; only behind a proxy you trust. */
   TRUST_PROXY: env.bool(false),
   AUTH_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
+  /** Development only: emails GraphiQL offers as "sign in as" (comma-separated; `make dev` passes the seeded users). */
+  DEV_SIGN_IN_USERS: z
+    .string()
+    .default("")
+    .transform((v) => v.split(",").map((x) => x.trim()).filter(Boolean))
+    .pipe(z.array(z.email())),
+  /** Development only: the issuer whose `POST /token` mints those sign-ins (default OIDC_ISSUER). */
+  DEV_OIDC_ISSUER: z.string().url().optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

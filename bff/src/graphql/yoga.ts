@@ -5,6 +5,7 @@ import type { IdentityClients } from "../identity-clients.js";
 import { useAuditLog } from "./audit.js";
 import type { GraphQLContext, ServerContext } from "./context.js";
 import { createMaskError } from "./errors.js";
+import { graphiqlOptions, type DevSignIn } from "./graphiql.js";
 import { createLoaders } from "./loaders.js";
 import { buildResolvers } from "./resolvers/index.js";
 import type { TokenClaims } from "../auth/jwt-verifier.js";
@@ -20,6 +21,8 @@ export interface YogaOptions {
   /** Issuers a provisioning key may link users of (default: oidcIssuer). */
   provisioningIssuers?: readonly string[];
   development: boolean;
+  /** GraphiQL's "sign in as" (development only). */
+  devSignIn?: DevSignIn;
   signUpEnabled: boolean;
   onMembershipChange?: (claims: TokenClaims) => void;
 }
@@ -28,22 +31,10 @@ export function buildYoga(options: YogaOptions) {
   const { identity, auth, logger, oidcIssuer, provisioningIssuers = [oidcIssuer], development, signUpEnabled, onMembershipChange } = options;
   const resolvers = buildResolvers({ identity, signUpEnabled, onMembershipChange });
   const schema = createSchema<GraphQLContext>({ typeDefs, resolvers });
-  // GraphiQL with its assets inlined (Yoga's default page loads them from a CDN, which an offline
-  // machine cannot reach). Loaded only in development: it is a large module.
-  const graphiql = development
-    ? {
-        renderGraphiQL: (require("@graphql-yoga/render-graphiql") as typeof import("@graphql-yoga/render-graphiql")).renderGraphiQL,
-        graphiql: {
-          title: "APGMS GraphiQL",
-          headers: JSON.stringify({ Authorization: "Bearer <paste: make -s token USER=owner@demo.apgms.dev>" }, null, 2),
-          defaultQuery: "{\n  me {\n    kind\n    user { email role }\n    tenant { name slug }\n  }\n}\n",
-        },
-      }
-    : { graphiql: false };
   return createYoga<ServerContext, Omit<GraphQLContext, keyof ServerContext>>({
     schema,
     graphqlEndpoint: "/graphql",
-    ...graphiql,
+    ...graphiqlOptions(development, options.devSignIn),
     landingPage: false,
     maskedErrors: { maskError: createMaskError(logger), isDev: development },
     logging: {
