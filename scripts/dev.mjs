@@ -9,13 +9,15 @@
 //   [bff]       node bff/dist/src/main.js            ready: GET /readyz = 200
 // then prints how to use it. Ctrl-C / SIGTERM / SIGHUP stop the children in
 // reverse order (SIGTERM, then SIGKILL after DEV_STOP_GRACE_MS, 10 s) and exit
-// 0; a second Ctrl-C kills at once. If a child dies, or is not ready within
-// DEV_READY_TIMEOUT_MS (60 s), the others are stopped and this exits 1.
+// 0; a second Ctrl-C kills at once (more SIGTERMs/SIGHUPs do not). If a child
+// dies, or is not ready within DEV_READY_TIMEOUT_MS (60 s), the others are
+// stopped and this exits 1.
 //
 // Environment (all optional): DEV_OIDC_PORT (4001), GRPC_PORT (50051),
 // HTTP_PORT (4000), DEV_OIDC_ISSUER (http://127.0.0.1:$DEV_OIDC_PORT),
 // DEV_OIDC_KEY_DIR (.dev/oidc), OIDC_AUDIENCE (apgms),
-// DATABASE_URL, REDIS_URL, NATS_URL, NODE_ENV (development).
+// DATABASE_URL, REDIS_URL, NATS_URL, NODE_ENV (development), DEV_SIGN_IN_USERS
+// (the four demo users; empty turns GraphiQL's sign-in bar off).
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
@@ -52,6 +54,8 @@ const natsUrl = env.NATS_URL || "nats://127.0.0.1:4222";
 const nodeEnv = env.NODE_ENV || "development";
 const issuer = env.DEV_OIDC_ISSUER || `http://${HOST}:${oidcPort}`;
 const graphqlUrl = `http://${HOST}:${httpPort}/graphql`;
+// The users the seed creates; GraphiQL offers "sign in as" for each.
+const demoUsers = ["owner", "admin", "analyst", "viewer"].map((r) => `${r}@demo.apgms.dev`);
 
 const useColor =
   env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== "" ? env.FORCE_COLOR !== "0" : Boolean(process.stdout.isTTY) && !env.NO_COLOR;
@@ -95,6 +99,8 @@ const services = [
       OIDC_AUDIENCE: audience,
       // Any email can sign up for a tenant of its own in development.
       SIGNUP_ENABLED: env.SIGNUP_ENABLED || "true",
+      DEV_SIGN_IN_USERS: env.DEV_SIGN_IN_USERS ?? demoUsers.join(","),
+      DEV_OIDC_ISSUER: issuer,
     },
     what: `http://${HOST}:${httpPort}/readyz`,
     ready: () => httpOk(`http://${HOST}:${httpPort}/readyz`),
@@ -203,20 +209,28 @@ function shutdown(code) {
   stopping = true;
   shuttingDown = (async () => {
     for (const s of [...services].reverse()) await stop(s);
-    process.exit(forced ? 1 : code);
+    const status = forced ? 1 : code;
+    log(`all stopped; exit ${status}`);
+    process.exit(status);
   })();
   return shuttingDown;
 }
 
+// Only a second SIGINT (Ctrl-C pressed again) kills at once. More SIGTERMs or
+// SIGHUPs are the same stop arriving by another route: `kill -TERM -- -<pgid>`
+// reaches make and this process together, and make then forwards its own
+// SIGTERM here, so one request to stop arrives twice.
 function onSignal(sig) {
   if (!stopping) {
     process.stdout.write("\n");
     log(`${sig}: stopping (bff, identity, oidc); Ctrl-C again to kill at once`);
     void shutdown(0);
-  } else if (!forced) {
+  } else if (sig === "SIGINT" && !forced) {
     forced = true;
     logErr(`${sig} again: killing everything now`);
     for (const s of services) signalChild(s, "SIGKILL");
+  } else if (sig !== "SIGINT") {
+    log(`${sig} again: already stopping`);
   }
 }
 for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => onSignal(sig));
@@ -244,7 +258,6 @@ async function waitReady(s) {
 }
 
 function banner() {
-  const users = ["owner", "admin", "analyst", "viewer"].map((r) => `${r}@demo.apgms.dev`);
   const tokenEnv = [
     oidcPort !== 4001 ? `DEV_OIDC_PORT=${oidcPort}` : "",
     issuer !== `http://${HOST}:${oidcPort}` ? `DEV_OIDC_ISSUER=${issuer}` : "",
@@ -258,15 +271,15 @@ function banner() {
   const keyFile = ".dev/demo-api-key";
   const keyNote = fs.existsSync(path.join(root, keyFile))
     ? ""
-    : "  (missing: the seed writes it only when it creates the key)";
+    : "  (missing: run `make seed`, which writes a new secret)";
   const b = (s) => paint("1", s);
   const lines = [
     b("APGMS is running") + "   (Ctrl-C stops everything)",
     "",
-    `GraphQL    ${b(graphqlUrl)}   (open it in a browser for GraphiQL)`,
+    `GraphQL    ${b(graphqlUrl)}   (open it in a browser: GraphiQL, "Sign in as" a demo user)`,
     `Issuer     ${issuer}   identity gRPC ${HOST}:${grpcPort}`,
     "",
-    `Demo users ${users.join("  ")}`,
+    `Demo users ${demoUsers.join("  ")}`,
     `Token      ${mk} token USER=owner@demo.apgms.dev`,
     `Sign up    a token for any other email may run mutation signUp to get a tenant of its own`,
     "",
