@@ -63,8 +63,9 @@ help:
 	@echo "Settings: DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) NATS_URL=$(NATS_URL)"
 
 # Cheap pre-flight: toolchain versions only; no network, no git fetch, no prompts.
+# Warns on Node older than 22.15 (APGMS is built for 24 LTS and 22), fails below 20.19.
 preflight:
-	@node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a===20&&b<19)) { console.error("[preflight] Node "+process.version+" found; APGMS needs >= 20.19"); process.exit(1); }'
+	@node scripts/check-node.mjs
 	@command -v npm >/dev/null || { echo "[preflight] npm not found" >&2; exit 1; }
 
 # ---- install ----------------------------------------------------------------
@@ -119,7 +120,7 @@ seed: migrate
 	DEV_OIDC_ISSUER='$(DEV_OIDC_ISSUER)' node svc-identity/dist/src/seed.js
 
 # ---- run ------------------------------------------------------------------------
-dev: seed
+dev: preflight seed
 	@DEV_OIDC_PORT='$(DEV_OIDC_PORT)' GRPC_PORT='$(GRPC_PORT)' HTTP_PORT='$(HTTP_PORT)' \
 	  DEV_OIDC_ISSUER='$(DEV_OIDC_ISSUER)' DEV_OIDC_KEY_DIR='$(DEV_OIDC_KEY_DIR)' OIDC_AUDIENCE='$(OIDC_AUDIENCE)' \
 	  node scripts/dev.mjs
@@ -128,7 +129,7 @@ dev: seed
 chromium:
 	bash scripts/ensure-chromium.sh
 
-test: build services chromium
+test: preflight build services chromium
 	bash scripts/run-tests.sh
 
 # The suite under another Node major, e.g. make test-node NODE_MAJOR=24 (downloads node@<major> from npm once).
