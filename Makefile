@@ -134,7 +134,7 @@ test: preflight build services chromium
 
 # The suite under another Node major, e.g. make test-node NODE_MAJOR=24 (downloads node@<major> from npm once).
 NODE_MAJOR ?= 22
-test-node: build services
+test-node: build services chromium
 	bash scripts/test-on-node.sh $(NODE_MAJOR)
 
 bench: build
