@@ -1,16 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { expect } from "chai";
-import { errorCode, getStack, type GqlResponse, type Stack } from "./stack.js";
+import { dataOf as data, errorCode, getStack, type GqlResponse, type Stack } from "./stack.js";
 
 const INVITE = "mutation($i: InviteUserInput!) { inviteUser(input: $i) { code invitation { id email role state sendCount } } }";
 const ACCEPT = "mutation($id: ID, $c: String) { acceptInvitation(id: $id, code: $c) { userId role tenant { id slug } } }";
 const MY_INVITATIONS = "{ myInvitations { id tenantSlug email role } }";
 
 type Invited = { code: string; invitation: { id: string; email: string; role: string; state: string; sendCount: number } };
-const data = <T>(res: GqlResponse, field: string): T => {
-  expect(res.body.errors, JSON.stringify(res.body.errors)).to.equal(undefined);
-  return (res.body.data as Record<string, T>)[field]!;
-};
 const field = (res: GqlResponse) => res.body.errors?.[0]?.extensions?.field;
 
 describe("invitations through the edge", () => {

@@ -175,5 +175,11 @@ async function startStack(): Promise<Stack> {
   return { url, issuerUrl, key, identity, identityAddress: address, pg, redis, a, b, token, gql, as, join };
 }
 
+/** `data[field]` of a response that must have no errors (the errors are the assertion message). */
+export function dataOf<T>(res: GqlResponse, field: string): T {
+  if (res.body.errors !== undefined) throw new Error(`unexpected errors: ${JSON.stringify(res.body.errors)}`);
+  return (res.body.data as Record<string, T>)[field]!;
+}
+
 /** The `extensions.code` of the first error, or undefined. */
 export const errorCode = (res: GqlResponse) => res.body.errors?.[0]?.extensions?.code;

@@ -1,13 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { expect } from "chai";
 import type { App } from "../src/app.js";
-import { AUDIENCE, errorCode, getStack, type GqlResponse, type Stack } from "./stack.js";
+import { AUDIENCE, dataOf as data, errorCode, getStack, type GqlResponse, type Stack } from "./stack.js";
 import { provisionTenant, startEdge, type ProvisionedTenant } from "./support.js";
 
-const data = <T>(res: GqlResponse, field: string): T => {
-  expect(res.body.errors, JSON.stringify(res.body.errors)).to.equal(undefined);
-  return (res.body.data as Record<string, T>)[field]!;
-};
 
 describe("deleting, restoring and purging a tenant through the edge", () => {
   let s: Stack;
