@@ -12,6 +12,7 @@ import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BatchSpanProcessor, SimpleSpanProcessor, type SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { NodeSDK } from "@opentelemetry/sdk-node";
 import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
+import { startLogExport } from "./telemetry-logs.js";
 
 export interface TelemetryOptions {
   /** Overrides the OTLP exporter (tests pass an in-memory exporter). */
@@ -62,11 +63,24 @@ export interface Telemetry {
  * when there is somewhere to send it: an OTLP endpoint in the environment or an
  * exporter passed in; otherwise nothing is installed and nothing is paid on the
  * hot path. The transport follows OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL
- * (http/protobuf by default, http/json, grpc). Metrics and log exporters stay
- * off unless configured explicitly.
+ * (http/protobuf by default, http/json, grpc). Metrics stay off; log records
+ * go through createLogExport's provider (telemetry-logs.ts), not sdk-node's.
  */
 export function startTelemetry(serviceName: string, options: TelemetryOptions = {}): Telemetry {
   const env = options.env ?? process.env;
+  // Log records (the audit trail's export) have their own provider, on when a logs endpoint is set.
+  const logExport = startLogExport(serviceName, { env });
+  const tracing = startTracing(serviceName, options, env);
+  return {
+    enabled: tracing.enabled || logExport.provider !== undefined,
+    shutdown: async () => {
+      await tracing.shutdown();
+      await logExport.shutdown();
+    },
+  };
+}
+
+function startTracing(serviceName: string, options: TelemetryOptions, env: NodeJS.ProcessEnv): Telemetry {
   const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT;
   if (!options.spanExporter && !endpoint) return { enabled: false, shutdown: async () => {} };
   // Checked before anything is installed: a typo must stop the process, not drop every span.

@@ -1,0 +1,161 @@
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JsMsg,
+} from "@nats-io/jetstream";
+import { nanos, type NatsConnection } from "@nats-io/transport-node";
+import type { Logger } from "../logger.js";
+
+export interface DurableStreamOptions {
+  name: string;
+  subjects: string[];
+  /** How long an unconsumed message is kept (the consumer's owner may be down that long). */
+  maxAgeMs: number;
+  /** Messages with the same Nats-Msg-Id inside this window are stored once (default 2 min). */
+  duplicateWindowMs?: number;
+  /** "workqueue": a message is removed once acknowledged (a stream that is only a transport). */
+  retention?: "workqueue" | "limits";
+}
+
+/**
+ * Creates the stream, or brings an existing one to this configuration.
+ * Idempotent, so the publisher and the consumer may both call it at start.
+ * Only fields NATS 2.9 knows are sent (no metadata, no filter_subjects).
+ */
+export async function ensureStream(nc: NatsConnection, options: DurableStreamOptions): Promise<void> {
+  const { name, subjects, maxAgeMs, duplicateWindowMs = 120_000, retention = "limits" } = options;
+  const jsm = await jetstreamManager(nc);
+  const config = {
+    name,
+    subjects,
+    storage: StorageType.File,
+    retention: retention === "workqueue" ? RetentionPolicy.Workqueue : RetentionPolicy.Limits,
+    max_age: nanos(maxAgeMs),
+    duplicate_window: nanos(duplicateWindowMs),
+  };
+  // Adding the same configuration twice is a no-op (two processes starting together);
+  // an existing stream with another configuration is updated.
+  if (await exists(() => jsm.streams.info(name))) await jsm.streams.update(name, config);
+  else await jsm.streams.add(config);
+}
+
+const NOT_FOUND: readonly number[] = [JetStreamApiCodes.StreamNotFound, JetStreamApiCodes.ConsumerNotFound];
+
+async function exists(info: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await info();
+    return true;
+  } catch (err) {
+    if (err instanceof JetStreamApiError && NOT_FOUND.includes(err.code)) return false;
+    throw err;
+  }
+}
+
+/** Deletes a stream if it exists (tests clean up the streams of their run). */
+export async function deleteStream(nc: NatsConnection, name: string): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  if (await exists(() => jsm.streams.info(name))) await jsm.streams.delete(name);
+}
+
+export interface PublishOnceOptions {
+  /** The dedupe key (Nats-Msg-Id): a retry inside the stream's duplicate window is stored once. */
+  msgId: string;
+  /** Attempts before giving up (default 8), with doubling delays from `retryDelayMs` (default 250 ms, at most 5 s). */
+  attempts?: number;
+  retryDelayMs?: number;
+}
+
+/**
+ * Publishes to a stream and waits for the stream's acknowledgement, retrying
+ * with the same message id while NATS or the stream does not answer.
+ */
+export async function publishOnce(js: JetStreamClient, subject: string, data: Uint8Array, options: PublishOnceOptions): Promise<void> {
+  const { msgId, attempts = 8, retryDelayMs = 250 } = options;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await js.publish(subject, data, { msgID: msgId });
+      return;
+    } catch (err) {
+      if (attempt >= attempts) throw err;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(retryDelayMs * 2 ** (attempt - 1), 5_000)));
+    }
+  }
+}
+
+export { jetstream, type JetStreamClient };
+
+/** What a handler decides about one message. */
+export type Disposition = "ack" | "retry" | "reject";
+
+export interface DurableConsumerOptions {
+  stream: string;
+  /** The durable name: one per consuming service; its replicas share it (each message goes to one). */
+  durable: string;
+  logger: Logger;
+  /** Returns "ack" when done, "retry" to get it again after `retryDelayMs`, "reject" for a message that can never succeed. A throw is a retry. */
+  handle(msg: JsMsg): Promise<Disposition>;
+  /** An unacknowledged message is redelivered after this long (default 30 s). */
+  ackWaitMs?: number;
+  /** Delay of a retried message (default 1 s): a plain nak would redeliver at once. */
+  retryDelayMs?: number;
+  /** Messages delivered but not yet acknowledged, at most (default 256). */
+  maxAckPending?: number;
+}
+
+export interface DurableConsumer {
+  /** Stops pulling and waits for the message in hand; unacknowledged ones are redelivered later. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A durable pull consumer with explicit acks. Retry policy lives here, beside
+ * the subscription: failures are redelivered after `retryDelayMs`, without a
+ * delivery limit (nothing is dropped while the handler's dependency is down);
+ * only a rejected message is terminated (and logged by the caller).
+ */
+export async function startDurableConsumer(nc: NatsConnection, options: DurableConsumerOptions): Promise<DurableConsumer> {
+  const { stream, durable, logger, handle, ackWaitMs = 30_000, retryDelayMs = 1_000, maxAckPending = 256 } = options;
+  const jsm = await jetstreamManager(nc);
+  const config = {
+    durable_name: durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: nanos(ackWaitMs),
+    max_ack_pending: maxAckPending,
+  };
+  if (await exists(() => jsm.consumers.info(stream, durable))) {
+    await jsm.consumers.update(stream, durable, { ack_wait: config.ack_wait, max_ack_pending: maxAckPending });
+  } else {
+    await jsm.consumers.add(stream, config);
+  }
+  const consumer = await jetstream(nc).consumers.get(stream, durable);
+  const messages: ConsumerMessages = await consumer.consume({ max_messages: Math.min(maxAckPending, 100) });
+  const loop = (async () => {
+    for await (const msg of messages) {
+      let disposition: Disposition;
+      try {
+        disposition = await handle(msg);
+      } catch (err) {
+        logger.warn({ err, stream, durable, seq: msg.seq }, "message handler failed; retrying later");
+        disposition = "retry";
+      }
+      if (disposition === "ack") msg.ack();
+      else if (disposition === "retry") msg.nak(retryDelayMs);
+      else msg.term();
+    }
+  })();
+  return {
+    async stop() {
+      await messages.close();
+      await loop;
+    },
+  };
+}
