@@ -11,11 +11,14 @@ import { devSignInRouter } from "./graphql/graphiql.js";
 import { buildYoga } from "./graphql/yoga.js";
 import { createGraphqlHandler } from "./http/graphql-handler.js";
 import { healthRoutes } from "./http/health.js";
+import { createEdgeLimiter } from "./limits/edge-limiter.js";
+import { rateLimitSettings, type RateLimitConfig } from "./limits/plans.js";
 import type { IdentityClients } from "./identity-clients.js";
 
 export interface AppDeps {
   config: Pick<Config, "NODE_ENV" | "OIDC_ISSUER" | "AUTH_CACHE_SECONDS" | "IDENTITY_GRPC_ADDRESS" | "TRUST_PROXY" | "SIGNUP_ENABLED"> &
-    Partial<Pick<Config, "PROVISIONING_ISSUERS" | "DEV_SIGN_IN_USERS" | "DEV_OIDC_ISSUER">>;
+    Partial<Pick<Config, "PROVISIONING_ISSUERS" | "DEV_SIGN_IN_USERS" | "DEV_OIDC_ISSUER">> &
+    RateLimitConfig;
   logger: Logger;
   identity: IdentityClients;
   redis: Redis;
@@ -48,7 +51,9 @@ export function buildApp(deps: AppDeps): App {
     ...membership,
   });
   const onboarding = buildOnboardingYoga({ identity, logger, development, ...membership });
-  const graphql = createGraphqlHandler({ yoga, onboarding, auth, logger, development, trustProxy: config.TRUST_PROXY });
+  const rateLimits = rateLimitSettings(config);
+  const limiter = rateLimits && createEdgeLimiter({ redis, settings: rateLimits, logger });
+  const graphql = createGraphqlHandler({ yoga, onboarding, auth, logger, development, trustProxy: config.TRUST_PROXY, limiter });
 
   const identityHealth = createHealthClient(config.IDENTITY_GRPC_ADDRESS);
   const rest = express();

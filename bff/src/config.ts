@@ -1,7 +1,19 @@
 import { env, loadConfig } from "@apgms/common/config";
+import { grpcTlsEnv, grpcTlsIssues } from "@apgms/common/grpc/tls";
+import { serviceTokenEnv } from "@apgms/common/service-token-keys";
 import { z } from "zod";
+import { DEFAULT_RATE_LIMITS, plansFromEnv } from "./limits/plans.js";
 
 export const configSchema = z.object({
+  /** Rate limits per client address, principal and tenant (docs/security.md#rate-limits); turn off only to measure without them. */
+  RATE_LIMITS_ENABLED: env.bool(true),
+  /** Requests per window from one client address, counted before authentication. */
+  RATE_LIMIT_IP: z.coerce.number().int().positive().default(DEFAULT_RATE_LIMITS.ip),
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(DEFAULT_RATE_LIMITS.windowSeconds),
+  /** JSON `{"<plan>": {"principal": points, "tenant": points}}` over the defaults of limits/plans.ts. */
+  RATE_LIMIT_PLANS: plansFromEnv,
+  /** A slower Redis answer is replaced by the in-memory insurance limiter. */
+  RATE_LIMIT_REDIS_TIMEOUT_MS: z.coerce.number().int().min(1).max(5000).default(DEFAULT_RATE_LIMITS.redisTimeoutMs),
   NODE_ENV: env.nodeEnv(),
   LOG_LEVEL: env.logLevel(),
   HTTP_HOST: z.string().default("127.0.0.1"),
@@ -42,8 +54,23 @@ export const configSchema = z.object({
     .pipe(z.array(z.email())),
   /** Development only: the issuer whose `POST /token` mints those sign-ins (default OIDC_ISSUER). */
   DEV_OIDC_ISSUER: z.string().url().optional(),
+  /** Signs the service tokens of the edge's gRPC calls (PKCS#8 PEM, Ed25519 or P-256); required in every environment. */
+  SERVICE_TOKEN_PRIVATE_KEY: serviceTokenEnv.privateKey(),
+  ...grpcTlsEnv,
+  /** HTTPS: the edge terminates TLS itself when both are set (PEM files). */
+  TLS_CERT_FILE: z.string().min(1).optional(),
+  TLS_KEY_FILE: z.string().min(1).optional(),
+  /** Revocations reach every edge through NATS core pub/sub; unreachable NATS only delays them to AUTH_CACHE_SECONDS. */
+  NATS_URL: z.string().min(1).default("nats://127.0.0.1:4222"),
+  /** Subject prefix of this deployment (or test run): `<prefix>.auth.revoke`. */
+  NATS_PREFIX: z.string().min(1).default("apgms"),
 });
 
 export type Config = z.infer<typeof configSchema>;
 
-export const readConfig = (source: NodeJS.ProcessEnv = process.env): Config => loadConfig(configSchema, source);
+const edgeSchema = configSchema.superRefine((c, ctx) => {
+  for (const issue of grpcTlsIssues(c)) ctx.addIssue({ code: "custom", path: [issue.path], message: issue.message });
+  if (Boolean(c.TLS_CERT_FILE) !== Boolean(c.TLS_KEY_FILE)) ctx.addIssue({ code: "custom", path: [c.TLS_CERT_FILE ? "TLS_KEY_FILE" : "TLS_CERT_FILE"], message: "TLS_CERT_FILE and TLS_KEY_FILE go together" });
+});
+
+export const readConfig = (source: NodeJS.ProcessEnv = process.env): Config => loadConfig(edgeSchema, source);

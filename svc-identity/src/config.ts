@@ -16,6 +16,10 @@ export const configSchema = z.object({
   INVITATION_TTL_HOURS: z.coerce.number().int().min(1).max(2160).default(168),
   /** How often this process purges tenants past their retention window; 0 turns the sweep off. */
   TENANT_PURGE_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
+  /** NATS with JetStream: the audit trail arrives on a stream this service consumes. */
+  NATS_URL: z.string().min(1).default("nats://127.0.0.1:4222"),
+  /** Names this deployment's streams and subjects (`<prefix>_AUDIT`, `<prefix>.audit.events`); tests use one per run. */
+  NATS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "letters, digits, _ and - only").default("apgms"),
   /** `production` (the default) requires PAGE_TOKEN_SECRET; development and test make up a key. */
   NODE_ENV: env.nodeEnv(),
   /**

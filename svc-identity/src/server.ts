@@ -3,6 +3,7 @@ import { createGrpcServer, type GrpcServerHandle, type Logger } from "@apgms/com
 import type { PrismaClient } from "./generated/prisma/client.js";
 import { accountService } from "./handlers/account-service.js";
 import { apiKeyService } from "./handlers/api-key-service.js";
+import { auditService } from "./handlers/audit-service.js";
 import { invitationService } from "./handlers/invitation-service.js";
 import { membershipService } from "./handlers/membership-service.js";
 import { principalService } from "./handlers/principal-service.js";
@@ -39,6 +40,7 @@ export function buildServer(options: BuildServerOptions): GrpcServerHandle {
       principalService(deps),
       invitationService(deps),
       membershipService(deps),
+      auditService(deps),
     ],
     descriptorSetPath: descriptorSetPath(),
     drainTimeoutMs,

@@ -5,12 +5,15 @@ import type { User } from "@apgms/proto/apgms/identity/v1/user";
 import type { Authenticator } from "../auth/authenticator.js";
 import type { AuthPrincipal } from "../auth/principal.js";
 import type { IdentityClients } from "../identity-clients.js";
+import type { RequestLimits } from "../limits/edge-limiter.js";
 
 /** What the HTTP layer hands Yoga for each request. */
 export interface ServerContext {
   principal: AuthPrincipal;
   /** Not `request`: Yoga's own context has that name for the Fetch Request. */
   requestContext: RequestContext;
+  /** This request's rate limits (absent when they are off). */
+  rateLimit?: RequestLimits;
 }
 
 export interface Loaders {

@@ -12,6 +12,7 @@ import type { TokenClaims } from "../auth/jwt-verifier.js";
 import { typeDefs } from "./schema.graphql.js";
 import { useHttpStatus } from "./use-http-status.js";
 import { useInputErrorCodes } from "./use-input-error-codes.js";
+import { useRateLimit } from "../limits/use-rate-limit.js";
 
 export interface YogaOptions {
   identity: IdentityClients;
@@ -45,7 +46,7 @@ export function buildYoga(options: YogaOptions) {
       error: (...args) => logger.debug(args.map(String).join(" ")),
     },
     context: () => ({ identity, auth, logger, oidcIssuer, provisioningIssuers, loaders: createLoaders(identity) }),
-    plugins: [useInputErrorCodes(), useHttpStatus(), useAuditLog(logger)],
+    plugins: [useInputErrorCodes(), useHttpStatus(), useRateLimit(), useAuditLog(logger)],
   });
 }
 

@@ -8,6 +8,8 @@ import type { AuthPrincipal } from "../auth/principal.js";
 import type { ServerContext } from "../graphql/context.js";
 import type { OnboardingYoga } from "../graphql/onboarding/yoga.js";
 import type { Yoga } from "../graphql/yoga.js";
+import type { EdgeLimiter } from "../limits/edge-limiter.js";
+import { rateLimitedMessage } from "../limits/use-rate-limit.js";
 
 export interface GraphqlHandlerOptions {
   yoga: Yoga;
@@ -18,6 +20,8 @@ export interface GraphqlHandlerOptions {
   development: boolean;
   /** Take the client address from X-Forwarded-For (behind a trusted proxy only). */
   trustProxy: boolean;
+  /** Rate limits per client address (here, before authentication) and by cost (in Yoga); off when absent. */
+  limiter?: EdgeLimiter;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -36,7 +40,7 @@ const principalRef = (p: AuthPrincipal) => (p.kind === "user" ? { kind: "user" a
  * WWW-Authenticate challenge, never a partial GraphQL result.
  */
 export function createGraphqlHandler(options: GraphqlHandlerOptions) {
-  const { yoga, onboarding, auth, logger, development, trustProxy } = options;
+  const { yoga, onboarding, auth, logger, development, trustProxy, limiter } = options;
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const incomingId = req.headers["x-request-id"];
@@ -51,6 +55,14 @@ export function createGraphqlHandler(options: GraphqlHandlerOptions) {
 
     const forwarded = trustProxy ? req.headers["x-forwarded-for"] : undefined;
     const ip = (typeof forwarded === "string" ? forwarded.split(",")[0]!.trim() : req.socket.remoteAddress) ?? "";
+    const limits = await limiter?.admit(ip);
+    if (limits) {
+      for (const [name, value] of Object.entries(limits.headers())) res.setHeader(name, value);
+      const retryAfter = limits.retryAfter;
+      if (retryAfter !== undefined) {
+        return sendError(res, 429, "RATE_LIMITED", rateLimitedMessage(retryAfter), { "retry-after": String(retryAfter) });
+      }
+    }
     let principal: AuthPrincipal;
     try {
       principal = await auth.authenticate({ headers: req.headers, ip, requestId });
@@ -68,6 +80,6 @@ export function createGraphqlHandler(options: GraphqlHandlerOptions) {
 
     res.setHeader("x-apgms-tenant", principal.tenant.id);
     const requestContext: RequestContext = { requestId, tenantId: principal.tenant.id, principal: principalRef(principal) };
-    await runWithContext(requestContext, () => yoga(req, res, { principal, requestContext }));
+    await runWithContext(requestContext, () => yoga(req, res, { principal, requestContext, rateLimit: limits }));
   };
 }
