@@ -2,6 +2,9 @@ import { telemetry } from "./instrument.js";
 import { createLogger, exitOnSignals } from "@apgms/common";
 import { DATABASE_SCHEMA, loadIdentityConfig } from "./config.js";
 import { createPrisma } from "./db/client.js";
+import { auditStream } from "@apgms/common/audit/stream";
+import { connectNats } from "@apgms/common/nats/connect";
+import { startAuditConsumer } from "./audit-consumer.js";
 import { startPurgeSweep } from "./purge-sweep.js";
 import { buildServer } from "./server.js";
 
@@ -11,8 +14,12 @@ async function main(): Promise<void> {
   const prisma = createPrisma({ databaseUrl: config.DATABASE_URL, schema: DATABASE_SCHEMA });
   const handle = buildServer({ config, prisma, logger });
   const stopSweep = startPurgeSweep(prisma, logger, config.TENANT_PURGE_INTERVAL_SECONDS);
+  const nc = await connectNats({ url: config.NATS_URL, name: "svc-identity" });
+  const auditConsumer = await startAuditConsumer({ nc, db: prisma, logger, names: auditStream(config.NATS_PREFIX) });
   exitOnSignals(logger, async () => {
     stopSweep();
+    await auditConsumer.stop();
+    await nc.drain();
     await handle.shutdown();
     await telemetry.shutdown();
   });

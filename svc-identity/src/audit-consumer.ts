@@ -1,0 +1,79 @@
+import type { Logger } from "@apgms/common";
+import type { AuditStream } from "@apgms/common/audit/stream";
+import { ensureStream, startDurableConsumer, type DurableConsumer } from "@apgms/common/nats/jetstream";
+import type { NatsConnection } from "@apgms/common/nats/connect";
+import { AuditEvent, AuditOutcome } from "@apgms/proto/apgms/identity/v1/audit";
+import { appendAuditEvents, type AuditEventInput } from "./db/audit-events.js";
+import type { Db } from "./db/client.js";
+import { isUuid } from "./domain/validate.js";
+
+const OUTCOMES: Partial<Record<AuditOutcome, string>> = {
+  [AuditOutcome.AUDIT_OUTCOME_OK]: "ok",
+  [AuditOutcome.AUDIT_OUTCOME_REFUSED]: "refused",
+  [AuditOutcome.AUDIT_OUTCOME_FAILED]: "failed",
+};
+
+/** The row for a record, or why it can never be stored. */
+export function auditRow(e: AuditEvent): AuditEventInput | string {
+  if (!isUuid(e.id)) return "id is not a UUID";
+  if (e.tenantId !== "" && !isUuid(e.tenantId)) return "tenant_id is not a UUID";
+  if (!e.occurTime) return "occur_time is missing";
+  if (!e.action || e.action.length > 255) return "action is empty or too long";
+  const outcome = OUTCOMES[e.outcome];
+  if (!outcome) return "outcome is unspecified";
+  return {
+    id: e.id.toLowerCase(),
+    tenantId: e.tenantId ? e.tenantId.toLowerCase() : null,
+    occurredAt: e.occurTime,
+    principal: e.principal.slice(0, 512),
+    action: e.action,
+    targetIds: e.targetIds.slice(0, 64).map((t) => t.slice(0, 255)),
+    outcome,
+    errorCodes: e.errorCodes.slice(0, 32).map((c) => c.slice(0, 64)),
+    requestId: e.requestId.slice(0, 128),
+    traceId: e.traceId.slice(0, 32),
+    source: e.source.slice(0, 64),
+    details: e.details,
+  };
+}
+
+export interface AuditConsumerOptions {
+  nc: NatsConnection;
+  db: Db;
+  logger: Logger;
+  names: AuditStream;
+}
+
+/**
+ * Stores the audit stream into identity.audit_events: one durable consumer
+ * (shared by every replica), explicit acks after the insert, so a record is
+ * acknowledged only once stored. Inserting by the record's id makes a
+ * redelivery harmless. While Postgres fails, records are retried, never
+ * dropped; a record that can never be stored is terminated and logged whole.
+ */
+export async function startAuditConsumer(options: AuditConsumerOptions): Promise<DurableConsumer> {
+  const { nc, db, logger, names } = options;
+  await ensureStream(nc, names.stream);
+  return startDurableConsumer(nc, {
+    stream: names.stream.name,
+    durable: names.durable,
+    logger,
+    retryDelayMs: 2_000,
+    async handle(msg) {
+      let event: AuditEvent;
+      try {
+        event = AuditEvent.decode(msg.data);
+      } catch (err) {
+        logger.error({ err, seq: msg.seq, bytes: Buffer.from(msg.data).toString("base64") }, "audit record dropped: not an AuditEvent");
+        return "reject";
+      }
+      const row = auditRow(event);
+      if (typeof row === "string") {
+        logger.error({ audit: AuditEvent.toJSON(event), reason: row }, "audit record dropped: invalid");
+        return "reject";
+      }
+      await appendAuditEvents(db, [row]);
+      return "ack";
+    },
+  });
+}
