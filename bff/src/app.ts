@@ -10,6 +10,10 @@ import { buildOnboardingYoga } from "./graphql/onboarding/yoga.js";
 import { devSignInRouter } from "./graphql/graphiql.js";
 import { buildYoga } from "./graphql/yoga.js";
 import { createGraphqlHandler } from "./http/graphql-handler.js";
+import { createCors } from "./http/cors.js";
+import { createSecurityHeaders } from "./http/security-headers.js";
+import { requestLimits, type RequestLimitConfig } from "./graphql/limits/from-config.js";
+import { loadPersistedOperations } from "./graphql/limits/index.js";
 import { healthRoutes } from "./http/health.js";
 import { createEdgeLimiter } from "./limits/edge-limiter.js";
 import { rateLimitSettings, type RateLimitConfig } from "./limits/plans.js";
@@ -18,7 +22,9 @@ import type { IdentityClients } from "./identity-clients.js";
 export interface AppDeps {
   config: Pick<Config, "NODE_ENV" | "OIDC_ISSUER" | "AUTH_CACHE_SECONDS" | "IDENTITY_GRPC_ADDRESS" | "TRUST_PROXY" | "SIGNUP_ENABLED"> &
     Partial<Pick<Config, "PROVISIONING_ISSUERS" | "DEV_SIGN_IN_USERS" | "DEV_OIDC_ISSUER">> &
-    RateLimitConfig;
+    RateLimitConfig &
+    RequestLimitConfig &
+    Partial<Pick<Config, "PERSISTED_OPERATIONS_FILE" | "CORS_ORIGINS">>;
   logger: Logger;
   identity: IdentityClients;
   redis: Redis;
@@ -39,6 +45,9 @@ export function buildApp(deps: AppDeps): App {
     ? { users: config.DEV_SIGN_IN_USERS, issuerUrl: config.DEV_OIDC_ISSUER ?? config.OIDC_ISSUER }
     : undefined;
   const auth = createAuthenticator({ jwt, identity, redis, logger, cacheSeconds: config.AUTH_CACHE_SECONDS });
+  const limits = requestLimits(config);
+  const persistedOperations = config.PERSISTED_OPERATIONS_FILE ? loadPersistedOperations(config.PERSISTED_OPERATIONS_FILE) : undefined;
+  if (persistedOperations) logger.info({ operations: persistedOperations.size }, "persisted-operations mode: only the allow-list runs");
   const membership = { signUpEnabled: config.SIGNUP_ENABLED, onMembershipChange: auth.forgetIdentity };
   const yoga = buildYoga({
     identity,
@@ -49,13 +58,16 @@ export function buildApp(deps: AppDeps): App {
     development,
     devSignIn,
     ...membership,
+    requestLimits: limits,
+    persistedOperations,
   });
-  const onboarding = buildOnboardingYoga({ identity, logger, development, ...membership });
+  const onboarding = buildOnboardingYoga({ identity, logger, development, ...membership, requestLimits: limits, persistedOperations });
   const rateLimits = rateLimitSettings(config);
   const limiter = rateLimits && createEdgeLimiter({ redis, settings: rateLimits, logger });
-  const graphql = createGraphqlHandler({ yoga, onboarding, auth, logger, development, trustProxy: config.TRUST_PROXY, limiter });
+  const graphql = createGraphqlHandler({ yoga, onboarding, auth, logger, development, trustProxy: config.TRUST_PROXY, limiter, requestTimeoutMs: limits.timeoutMs, cors: createCors(config.CORS_ORIGINS ?? []) });
 
   const identityHealth = createHealthClient(config.IDENTITY_GRPC_ADDRESS);
+  const securityHeaders = createSecurityHeaders({ development });
   const rest = express();
   rest.disable("x-powered-by");
   if (devSignIn) rest.use(devSignInRouter(devSignIn, logger));
@@ -74,6 +86,7 @@ export function buildApp(deps: AppDeps): App {
   });
 
   const server = createServer((req, res) => {
+    securityHeaders(req, res);
     const url = req.url ?? "/";
     if (url === "/graphql" || url.startsWith("/graphql?")) {
       graphql(req, res).catch((err: unknown) => {
@@ -85,6 +98,9 @@ export function buildApp(deps: AppDeps): App {
     rest(req, res);
   });
   server.keepAliveTimeout = 65_000;
+  // How long a client may take to send a whole request (slow uploads, slowloris); Node checks every 30 s.
+  server.requestTimeout = limits.timeoutMs;
+  server.headersTimeout = Math.min(limits.timeoutMs, 10_000);
 
   return {
     server,

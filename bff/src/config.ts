@@ -2,6 +2,7 @@ import { env, loadConfig } from "@apgms/common/config";
 import { grpcTlsEnv, grpcTlsIssues } from "@apgms/common/grpc/tls";
 import { serviceTokenEnv } from "@apgms/common/service-token-keys";
 import { z } from "zod";
+import { REQUEST_LIMIT_DEFAULTS as LIMITS } from "./graphql/limits/defaults.js";
 import { DEFAULT_RATE_LIMITS, plansFromEnv } from "./limits/plans.js";
 
 export const configSchema = z.object({
@@ -54,6 +55,26 @@ export const configSchema = z.object({
     .pipe(z.array(z.email())),
   /** Development only: the issuer whose `POST /token` mints those sign-ins (default OIDC_ISSUER). */
   DEV_OIDC_ISSUER: z.string().url().optional(),
+  /** GraphQL document limits (docs/security.md#graphql-limits): each refusal has its own code, before any resolver runs. */
+  GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).default(LIMITS.maxDepth),
+  GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).default(LIMITS.maxAliases),
+  GRAPHQL_MAX_DIRECTIVES: z.coerce.number().int().min(0).default(LIMITS.maxDirectives),
+  GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(10).default(LIMITS.maxTokens),
+  GRAPHQL_MAX_COST: z.coerce.number().int().positive().default(LIMITS.maxCost),
+  /** Operations in one batched request; 0 refuses every batch. */
+  GRAPHQL_MAX_BATCH: z.coerce.number().int().min(0).max(100).default(LIMITS.maxBatch),
+  /** Largest /graphql request body (413 above it). */
+  MAX_REQUEST_BODY_BYTES: z.coerce.number().int().min(1024).default(LIMITS.maxBodyBytes),
+  /** Deadline of a whole request, inherited by its gRPC calls; also the time a client has to send one. */
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(LIMITS.timeoutMs),
+  /** Persisted-operations mode: only this manifest's documents (`{"<sha256>": "<document>"}`) run; off when unset. */
+  PERSISTED_OPERATIONS_FILE: z.string().min(1).optional(),
+  /** Comma-separated origins (`https://app.example.com`) whose pages may read /graphql answers; none by default. */
+  CORS_ORIGINS: z
+    .string()
+    .default("")
+    .transform((v) => v.split(",").map((x) => x.trim()).filter(Boolean))
+    .pipe(z.array(z.string().refine((o) => URL.canParse(o) && new URL(o).origin === o, "an origin is scheme://host[:port], without path or trailing slash"))),
   /** Signs the service tokens of the edge's gRPC calls (PKCS#8 PEM, Ed25519 or P-256); required in every environment. */
   SERVICE_TOKEN_PRIVATE_KEY: serviceTokenEnv.privateKey(),
   ...grpcTlsEnv,

@@ -6,6 +6,7 @@ import { useAuditLog } from "./audit.js";
 import type { GraphQLContext, ServerContext } from "./context.js";
 import { createMaskError } from "./errors.js";
 import { graphiqlOptions, type DevSignIn } from "./graphiql.js";
+import { graphqlLimits, type PersistedOperations, type RequestLimits } from "./limits/index.js";
 import { createLoaders } from "./loaders.js";
 import { buildResolvers } from "./resolvers/index.js";
 import type { TokenClaims } from "../auth/jwt-verifier.js";
@@ -26,17 +27,22 @@ export interface YogaOptions {
   devSignIn?: DevSignIn;
   signUpEnabled: boolean;
   onMembershipChange?: (claims: TokenClaims) => void;
+  requestLimits: RequestLimits;
+  /** Persisted-operations mode's allow-list; absent: any document within the limits runs. */
+  persistedOperations?: PersistedOperations;
 }
 
 export function buildYoga(options: YogaOptions) {
   const { identity, auth, logger, oidcIssuer, provisioningIssuers = [oidcIssuer], development, signUpEnabled, onMembershipChange } = options;
   const resolvers = buildResolvers({ identity, signUpEnabled, onMembershipChange });
   const schema = createSchema<GraphQLContext>({ typeDefs, resolvers });
+  const limits = graphqlLimits({ limits: options.requestLimits, development, persistedOperations: options.persistedOperations });
   return createYoga<ServerContext, Omit<GraphQLContext, keyof ServerContext>>({
     schema,
     graphqlEndpoint: "/graphql",
     ...graphiqlOptions(development, options.devSignIn),
     landingPage: false,
+    ...limits.options,
     maskedErrors: { maskError: createMaskError(logger), isDev: development },
     logging: {
       debug: (...args) => logger.debug(args.map(String).join(" ")),
@@ -46,7 +52,7 @@ export function buildYoga(options: YogaOptions) {
       error: (...args) => logger.debug(args.map(String).join(" ")),
     },
     context: () => ({ identity, auth, logger, oidcIssuer, provisioningIssuers, loaders: createLoaders(identity) }),
-    plugins: [useInputErrorCodes(), useHttpStatus(), useRateLimit(), useAuditLog(logger)],
+    plugins: [...limits.plugins, useInputErrorCodes(), useHttpStatus(), useRateLimit(), useAuditLog(logger)],
   });
 }
 

@@ -8,6 +8,7 @@ import type { AuthPrincipal } from "../auth/principal.js";
 import type { ServerContext } from "../graphql/context.js";
 import type { OnboardingYoga } from "../graphql/onboarding/yoga.js";
 import type { Yoga } from "../graphql/yoga.js";
+import { REQUEST_LIMIT_DEFAULTS } from "../graphql/limits/defaults.js";
 import type { EdgeLimiter } from "../limits/edge-limiter.js";
 import { rateLimitedMessage } from "../limits/use-rate-limit.js";
 
@@ -22,6 +23,10 @@ export interface GraphqlHandlerOptions {
   trustProxy: boolean;
   /** Rate limits per client address (here, before authentication) and by cost (in Yoga); off when absent. */
   limiter?: EdgeLimiter;
+  /** Deadline of a request from its arrival; its gRPC calls inherit it (default 10 s). */
+  requestTimeoutMs?: number;
+  /** The CORS policy (http/cors.ts): true when it answered a preflight itself. */
+  cors?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -40,12 +45,15 @@ const principalRef = (p: AuthPrincipal) => (p.kind === "user" ? { kind: "user" a
  * WWW-Authenticate challenge, never a partial GraphQL result.
  */
 export function createGraphqlHandler(options: GraphqlHandlerOptions) {
-  const { yoga, onboarding, auth, logger, development, trustProxy, limiter } = options;
+  const { yoga, onboarding, auth, logger, development, trustProxy, limiter, requestTimeoutMs = REQUEST_LIMIT_DEFAULTS.timeoutMs, cors } = options;
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const incomingId = req.headers["x-request-id"];
     const requestId = typeof incomingId === "string" && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
     res.setHeader("x-request-id", requestId);
+    // A preflight carries no credentials: it is answered before authentication.
+    if (cors?.(req, res)) return;
+    const deadline = Date.now() + requestTimeoutMs;
 
     const hasCredentials = Boolean(req.headers.authorization || req.headers["x-api-key"]);
     if (development && !hasCredentials && req.method === "GET" && req.headers.accept?.includes("text/html")) {
@@ -68,7 +76,7 @@ export function createGraphqlHandler(options: GraphqlHandlerOptions) {
       principal = await auth.authenticate({ headers: req.headers, ip, requestId });
     } catch (err) {
       if (err instanceof UnlinkedIdentityError && onboarding) {
-        const requestContext: RequestContext = { requestId, principal: { kind: "service", id: "bff-onboarding" } };
+        const requestContext: RequestContext = { requestId, principal: { kind: "service", id: "bff-onboarding" }, deadline };
         return void (await runWithContext(requestContext, () => onboarding(req, res, { claims: err.claims, requestContext })));
       }
       if (err instanceof AuthError) {
@@ -79,7 +87,7 @@ export function createGraphqlHandler(options: GraphqlHandlerOptions) {
     }
 
     res.setHeader("x-apgms-tenant", principal.tenant.id);
-    const requestContext: RequestContext = { requestId, tenantId: principal.tenant.id, principal: principalRef(principal) };
+    const requestContext: RequestContext = { requestId, tenantId: principal.tenant.id, principal: principalRef(principal), deadline };
     await runWithContext(requestContext, () => yoga(req, res, { principal, requestContext, rateLimit: limits }));
   };
 }

@@ -6,6 +6,7 @@ import { AuthError } from "../../auth/errors.js";
 import type { TokenClaims } from "../../auth/jwt-verifier.js";
 import type { IdentityClients } from "../../identity-clients.js";
 import { createMaskError } from "../errors.js";
+import { graphqlLimits, type PersistedOperations, type RequestLimits } from "../limits/index.js";
 import { useHttpStatus } from "../use-http-status.js";
 import { useInputErrorCodes } from "../use-input-error-codes.js";
 import { identityResolvers, identityTypeResolvers, type AuditEntry } from "./identity-resolvers.js";
@@ -50,6 +51,9 @@ export interface OnboardingOptions {
   development: boolean;
   signUpEnabled: boolean;
   onMembershipChange?: (claims: TokenClaims) => void;
+  /** The same document limits (and allow-list) as the tenant's schema. */
+  requestLimits: RequestLimits;
+  persistedOperations?: PersistedOperations;
 }
 
 /** The GraphQL an identity sees before it belongs to a tenant: join, restore or create one. */
@@ -61,15 +65,17 @@ export function buildOnboardingYoga(options: OnboardingOptions) {
       { audit: true, principal: `identity:${claims.iss}#${claims.sub}`, tenantId, mutation: [mutation], outcome: errors.length ? "refused" : "ok", errors },
       "mutation",
     );
+  const limits = graphqlLimits({ limits: options.requestLimits, development, persistedOperations: options.persistedOperations });
   const ops = identityResolvers<OnboardingServerContext>({ identity, signUpEnabled, onMembershipChange, audit }, (ctx) => ctx.claims);
   return createYoga<OnboardingServerContext>({
     schema: createSchema<OnboardingServerContext>({ typeDefs: onboardingTypeDefs, resolvers: { ...identityTypeResolvers, ...ops } }),
     graphqlEndpoint: "/graphql",
     graphiql: false,
     landingPage: false,
+    ...limits.options,
     maskedErrors: { maskError: createMaskError(logger), isDev: development },
     logging: false,
-    plugins: [useUnlinkedIsUnauthenticated(), useInputErrorCodes(), useHttpStatus()],
+    plugins: [...limits.plugins, useUnlinkedIsUnauthenticated(), useInputErrorCodes(), useHttpStatus()],
   });
 }
 

@@ -1,0 +1,53 @@
+import { blockFieldSuggestionsPlugin } from "@escape.tech/graphql-armor-block-field-suggestions";
+import { costLimitPlugin } from "@escape.tech/graphql-armor-cost-limit";
+import { maxAliasesPlugin } from "@escape.tech/graphql-armor-max-aliases";
+import { maxDepthPlugin } from "@escape.tech/graphql-armor-max-depth";
+import { maxDirectivesPlugin } from "@escape.tech/graphql-armor-max-directives";
+import { maxTokensPlugin } from "@escape.tech/graphql-armor-max-tokens";
+import { GraphQLError, type ValidationContext } from "graphql";
+import type { Plugin } from "graphql-yoga";
+import type { RequestLimits } from "./defaults.js";
+
+/** The `extensions.code` of each refusal (armor's own errors carry none). */
+export const LimitCodes = {
+  tokens: "TOO_MANY_TOKENS",
+  depth: "QUERY_TOO_DEEP",
+  aliases: "TOO_MANY_ALIASES",
+  directives: "TOO_MANY_DIRECTIVES",
+  cost: "QUERY_TOO_COSTLY",
+} as const;
+
+/**
+ * Armor's rejection handler, turned into a coded error: reported to the
+ * validation context (a validation error: nothing runs), or thrown from the
+ * parser for the token limit, which has no context. Either way Yoga answers it
+ * like any document that cannot run (200 under application/json, 400 under
+ * application/graphql-response+json).
+ */
+function refuse(code: string) {
+  return (context: ValidationContext | null, error: GraphQLError): void => {
+    const coded = new GraphQLError(error.message.replace(/^Syntax Error: /, ""), { extensions: { code } });
+    if (!context) throw coded;
+    context.reportError(coded);
+  };
+}
+
+const coded = (code: string) => ({ onReject: [refuse(code)], propagateOnRejection: false, exposeLimits: true });
+
+/**
+ * GraphQL Armor's document limits, one plugin each, configured rather than
+ * rewritten. Depth is checked before cost so a deep document is refused as
+ * too deep (it is usually too costly as well). Field suggestions ("Did you
+ * mean …") are hidden outside development, where they would map the schema.
+ */
+export function armorPlugins(limits: RequestLimits, development: boolean): Plugin[] {
+  const plugins: Plugin[] = [
+    maxTokensPlugin({ n: limits.maxTokens, ...coded(LimitCodes.tokens) }),
+    maxDepthPlugin({ n: limits.maxDepth, ...coded(LimitCodes.depth) }),
+    maxAliasesPlugin({ n: limits.maxAliases, allowList: [], ...coded(LimitCodes.aliases) }),
+    maxDirectivesPlugin({ n: limits.maxDirectives, ...coded(LimitCodes.directives) }),
+    costLimitPlugin({ maxCost: limits.maxCost, ...coded(LimitCodes.cost) }),
+  ];
+  if (!development) plugins.push(blockFieldSuggestionsPlugin());
+  return plugins;
+}

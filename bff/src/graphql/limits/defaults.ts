@@ -1,0 +1,37 @@
+/** The edge's GraphQL and HTTP request bounds (docs/security.md#graphql-limits). */
+export interface RequestLimits {
+  /** Deepest field nesting in a document, leaf fields included (`{ me { kind } }` is 2). */
+  maxDepth: number;
+  /** Aliases in a document. */
+  maxAliases: number;
+  /** Directives in a document. */
+  maxDirectives: number;
+  /** Lexical tokens in a document; counted while parsing, so a huge document stops early. */
+  maxTokens: number;
+  /** GraphQL Armor's cost: objects 2, scalars 1, x1.5 per level, times a literal `first`. */
+  maxCost: number;
+  /** Operations in one batched request; 0 turns batching off. */
+  maxBatch: number;
+  /** Request body, in bytes. */
+  maxBodyBytes: number;
+  /** Deadline of a whole request, inherited by every gRPC call it makes. */
+  timeoutMs: number;
+}
+
+/**
+ * Depth 7 admits every nesting the UI needs (a page of accounts with their users
+ * and each user's account) but not a third nested list; a 30-level
+ * accounts → users → account query fanned out exponentially before it.
+ * 5,000 tokens lets a 1,000-alias document reach the alias limit (and get its
+ * own code) while parsing stays well under a millisecond.
+ */
+export const REQUEST_LIMIT_DEFAULTS: Readonly<RequestLimits> = {
+  maxDepth: 7,
+  maxAliases: 15,
+  maxDirectives: 10,
+  maxTokens: 5_000,
+  maxCost: 5_000,
+  maxBatch: 0,
+  maxBodyBytes: 1_048_576,
+  timeoutMs: 10_000,
+};
