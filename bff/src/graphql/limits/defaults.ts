@@ -19,18 +19,23 @@ export interface RequestLimits {
 }
 
 /**
- * Depth 7 admits every nesting the UI needs (a page of accounts with their users
- * and each user's account) but not a third nested list; a 30-level
- * accounts → users → account query fanned out exponentially before it.
- * 5,000 tokens lets a 1,000-alias document reach the alias limit (and get its
- * own code) while parsing stays well under a millisecond.
+ * Depth 7 admits every nesting the UI needs (a page of accounts with their
+ * users and each user's account) but never a third nested list (that takes
+ * depth 8: list, nodes, list, nodes, account, list, nodes, field), so a
+ * response holds at most 200 x 200 rows; the 30-level accounts → users →
+ * account query fanned out exponentially before it. Cost 10,000 passes a full
+ * page (`first: 200`) of a flat list with its nested objects (about 5,700) and
+ * refuses two nested pages asked for by literal `first` (armor cannot see
+ * variables or the default of 50; depth bounds those). 5,000 tokens lets a
+ * 1,000-alias document reach the alias limit (and get its own code) while
+ * parsing stays well under a millisecond.
  */
 export const REQUEST_LIMIT_DEFAULTS: Readonly<RequestLimits> = {
   maxDepth: 7,
   maxAliases: 15,
   maxDirectives: 10,
   maxTokens: 5_000,
-  maxCost: 5_000,
+  maxCost: 10_000,
   maxBatch: 0,
   maxBodyBytes: 1_048_576,
   timeoutMs: 10_000,
