@@ -1,7 +1,8 @@
 import type { RequestContext } from "@apgms/common/context";
 import type { Logger } from "@apgms/common/logger";
 import type { Account } from "@apgms/proto/apgms/identity/v1/account";
-import type { User } from "@apgms/proto/apgms/identity/v1/user";
+import type { PageRequest } from "@apgms/proto/apgms/common/v1/pagination";
+import type { ListUsersResponse, User } from "@apgms/proto/apgms/identity/v1/user";
 import type { Authenticator } from "../auth/authenticator.js";
 import type { AuthPrincipal } from "../auth/principal.js";
 import type { IdentityClients } from "../identity-clients.js";
@@ -19,6 +20,8 @@ export interface ServerContext {
 export interface Loaders {
   account(id: string): Promise<Account>;
   user(id: string): Promise<User>;
+  /** One page of an account's users. */
+  accountUsers(accountId: string, page: PageRequest): Promise<ListUsersResponse>;
 }
 
 export interface GraphQLContext extends ServerContext {

@@ -29,7 +29,7 @@ export const typeResolvers = {
     createdAt: (a: Account) => a.createTime,
     updatedAt: (a: Account) => a.updateTime,
     users: async (a: Account, args: PageArgs, ctx: GraphQLContext) => {
-      const res = await ctx.identity.users.listUsers({ page: pageRequest(args), accountId: a.id });
+      const res = await ctx.loaders.accountUsers(a.id, pageRequest(args));
       return connection(res.users, res.page);
     },
   },
