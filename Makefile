@@ -7,10 +7,13 @@ SHELL := /bin/bash
 MAKEFLAGS += --no-print-directory
 
 # ---- settings (override from the environment or the command line) ----------
-DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/apgms_dev
+# svc-identity and the seed connect as its row-level-security role (no BYPASSRLS,
+# owns nothing); migrations run as the tables' owner.
+DATABASE_URL ?= postgres://apgms_identity_app@127.0.0.1:5432/apgms_dev
+MIGRATION_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/apgms_dev
 REDIS_URL ?= redis://127.0.0.1:6379
 NATS_URL ?= nats://127.0.0.1:4222
-export DATABASE_URL REDIS_URL NATS_URL
+export DATABASE_URL MIGRATION_DATABASE_URL REDIS_URL NATS_URL
 
 # Local dev processes (scripts/dev.mjs and `make token` read these).
 DEV_OIDC_PORT ?= 4001
@@ -52,7 +55,7 @@ help:
 	@echo "make build     gen (when sources changed) + tsc -b"
 	@echo "make lint      buf lint, buf breaking against the landed main, tsc -b"
 	@echo "make services  start PostgreSQL, Redis, NATS JetStream if they do not answer"
-	@echo "make migrate   create the database if missing, apply svc-identity migrations"
+	@echo "make migrate   create the database if missing, apply svc-identity migrations (as MIGRATION_DATABASE_URL)"
 	@echo "make seed      seed the demo tenant and users"
 	@echo "make dev       all of the above, then run oidc + identity + bff (Ctrl-C stops)"
 	@echo "make test      install, build, run the whole mocha suite"
@@ -60,7 +63,7 @@ help:
 	@echo "make bench     node scripts/bench.mjs"
 	@echo "make token USER=owner@demo.apgms.dev   print a dev access token (use make -s)"
 	@echo "make clean     remove build output; make distclean also node_modules and .dev"
-	@echo "Settings: DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) NATS_URL=$(NATS_URL)"
+	@echo "Settings: DATABASE_URL=$(DATABASE_URL) MIGRATION_DATABASE_URL=$(MIGRATION_DATABASE_URL) REDIS_URL=$(REDIS_URL) NATS_URL=$(NATS_URL)"
 
 # Cheap pre-flight: toolchain versions only; no network, no git fetch, no prompts.
 # Warns on Node older than 22.15 (APGMS is built for 24 LTS and 22), fails below 20.19.
@@ -112,8 +115,8 @@ services:
 	@if [ -n "$${SKIP_SERVICES:-}" ]; then echo "services: skipped (SKIP_SERVICES set)"; else bash scripts/ensure-services.sh; fi
 
 migrate: services build
-	node scripts/ensure-db.mjs
-	npm run migrate:deploy -w @apgms/svc-identity
+	DATABASE_URL='$(MIGRATION_DATABASE_URL)' node scripts/ensure-db.mjs
+	DATABASE_URL='$(MIGRATION_DATABASE_URL)' npm run migrate:deploy -w @apgms/svc-identity
 
 seed: migrate
 	@mkdir -p .dev

@@ -99,6 +99,8 @@ async function main() {
   const db = await createTestDatabase({ prefix: "bench" });
   cleanups.push(() => db.drop());
   await deployMigrations({ databaseUrl: db.url, schema: "identity", migrationsDir: path.join(root, "svc-identity/prisma/migrations") });
+  // The seed and svc-identity run as its row-level-security role, as in production.
+  const appUrl = db.urlAs("apgms_identity_app");
 
   const [grpcPort, oidcPort, bffPort, coldPort, barePort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
   const issuer = `http://127.0.0.1:${oidcPort}`;
@@ -107,10 +109,10 @@ async function main() {
   start("oidc", path.join(root, "bff/dist/src/dev-oidc/main.js"), { NODE_ENV: "development", DEV_OIDC_PORT: String(oidcPort), DEV_OIDC_KEY_DIR: keyDir, LOG_LEVEL: "warn" });
   await waitHttp(`${issuer}/.well-known/openid-configuration`);
   execFileSync(process.execPath, [path.join(root, "svc-identity/dist/src/seed.js")], {
-    env: { ...process.env, DATABASE_URL: db.url, DEV_OIDC_ISSUER: issuer, DEMO_API_KEY_FILE: path.join(keyDir, "api-key"), LOG_LEVEL: "warn" },
+    env: { ...process.env, DATABASE_URL: appUrl, DEV_OIDC_ISSUER: issuer, DEMO_API_KEY_FILE: path.join(keyDir, "api-key"), LOG_LEVEL: "warn" },
     stdio: "ignore",
   });
-  const identity = start("svc-identity", path.join(root, "svc-identity/dist/src/main.js"), { DATABASE_URL: db.url, GRPC_PORT: String(grpcPort), LOG_LEVEL: "warn", PAGE_TOKEN_SECRET: randomBytes(32).toString("hex") });
+  const identity = start("svc-identity", path.join(root, "svc-identity/dist/src/main.js"), { DATABASE_URL: appUrl, GRPC_PORT: String(grpcPort), LOG_LEVEL: "warn", PAGE_TOKEN_SECRET: randomBytes(32).toString("hex") });
   const bffEnv = {
     NODE_ENV: "production",
     LOG_LEVEL: "warn",

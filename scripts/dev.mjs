@@ -16,7 +16,8 @@
 // Environment (all optional): DEV_OIDC_PORT (4001), GRPC_PORT (50051),
 // HTTP_PORT (4000), DEV_OIDC_ISSUER (http://127.0.0.1:$DEV_OIDC_PORT),
 // DEV_OIDC_KEY_DIR (.dev/oidc), OIDC_AUDIENCE (apgms),
-// DATABASE_URL, REDIS_URL, NATS_URL, NODE_ENV (development), DEV_SIGN_IN_USERS
+// DATABASE_URL (as svc-identity's row-level-security role, apgms_identity_app),
+// REDIS_URL, NATS_URL, NODE_ENV (development), DEV_SIGN_IN_USERS
 // (the four demo users; empty turns GraphiQL's sign-in bar off).
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -48,7 +49,7 @@ const readyTimeoutMs = intEnv("DEV_READY_TIMEOUT_MS", 60_000);
 const stopGraceMs = intEnv("DEV_STOP_GRACE_MS", 10_000);
 const keyDir = env.DEV_OIDC_KEY_DIR || ".dev/oidc";
 const audience = env.OIDC_AUDIENCE || "apgms";
-const databaseUrl = env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/apgms_dev";
+const databaseUrl = env.DATABASE_URL || "postgres://apgms_identity_app@127.0.0.1:5432/apgms_dev";
 const redisUrl = env.REDIS_URL || "redis://127.0.0.1:6379";
 const natsUrl = env.NATS_URL || "nats://127.0.0.1:4222";
 const nodeEnv = env.NODE_ENV || "development";

@@ -3,6 +3,8 @@ import type { Logger } from "@apgms/common/logger";
 import { createHealthClient } from "@apgms/common/grpc/health-client";
 import express from "express";
 import type { Redis } from "ioredis";
+import { createAuditTrail } from "@apgms/common/audit/trail";
+import { createEdgeAudit, type EdgeAudit } from "./audit/edge-audit.js";
 import { createAuthenticator } from "./auth/authenticator.js";
 import type { JwtVerifier } from "./auth/jwt-verifier.js";
 import type { Config } from "./config.js";
@@ -29,6 +31,8 @@ export interface AppDeps {
   identity: IdentityClients;
   redis: Redis;
   jwt: JwtVerifier;
+  /** The audit trail (stored through NATS: see startStoredAudit); default: log lines and OTLP log records only. */
+  audit?: EdgeAudit;
 }
 
 export interface App {
@@ -45,6 +49,7 @@ export function buildApp(deps: AppDeps): App {
     ? { users: config.DEV_SIGN_IN_USERS, issuerUrl: config.DEV_OIDC_ISSUER ?? config.OIDC_ISSUER }
     : undefined;
   const auth = createAuthenticator({ jwt, identity, redis, logger, cacheSeconds: config.AUTH_CACHE_SECONDS });
+  const audit = deps.audit ?? createEdgeAudit(createAuditTrail({ source: "bff", logger }));
   const limits = requestLimits(config);
   const persistedOperations = config.PERSISTED_OPERATIONS_FILE ? loadPersistedOperations(config.PERSISTED_OPERATIONS_FILE) : undefined;
   if (persistedOperations) logger.info({ operations: persistedOperations.size }, "persisted-operations mode: only the allow-list runs");
@@ -60,11 +65,12 @@ export function buildApp(deps: AppDeps): App {
     ...membership,
     requestLimits: limits,
     persistedOperations,
+    audit,
   });
-  const onboarding = buildOnboardingYoga({ identity, logger, development, ...membership, requestLimits: limits, persistedOperations });
+  const onboarding = buildOnboardingYoga({ identity, logger, development, audit, ...membership, requestLimits: limits, persistedOperations });
   const rateLimits = rateLimitSettings(config);
   const limiter = rateLimits && createEdgeLimiter({ redis, settings: rateLimits, logger });
-  const graphql = createGraphqlHandler({ yoga, onboarding, auth, logger, development, trustProxy: config.TRUST_PROXY, limiter, requestTimeoutMs: limits.timeoutMs, cors: createCors(config.CORS_ORIGINS ?? []) });
+  const graphql = createGraphqlHandler({ yoga, onboarding, auth, audit, logger, development, trustProxy: config.TRUST_PROXY, limiter, requestTimeoutMs: limits.timeoutMs, cors: createCors(config.CORS_ORIGINS ?? []) });
 
   const identityHealth = createHealthClient(config.IDENTITY_GRPC_ADDRESS);
   const securityHeaders = createSecurityHeaders({ development });

@@ -1,6 +1,7 @@
 import { connect, type ClientOptions } from "@apgms/common/grpc/client";
 import { AccountServiceClient } from "@apgms/proto/apgms/identity/v1/account";
 import { ApiKeyServiceClient } from "@apgms/proto/apgms/identity/v1/api_key";
+import { AuditServiceClient } from "@apgms/proto/apgms/identity/v1/audit";
 import { InvitationServiceClient } from "@apgms/proto/apgms/identity/v1/invitation";
 import { MembershipServiceClient } from "@apgms/proto/apgms/identity/v1/membership";
 import { PrincipalServiceClient } from "@apgms/proto/apgms/identity/v1/principal";
@@ -22,6 +23,7 @@ export function createIdentityClients(address: string, options: ClientOptions = 
     apiKeys: connect(ApiKeyServiceClient, address, shared).client,
     invitations: connect(InvitationServiceClient, address, shared).client,
     memberships: connect(MembershipServiceClient, address, shared).client,
+    audit: connect(AuditServiceClient, address, shared).client,
     close: () => principals.raw.close(),
   };
 }

@@ -4,6 +4,7 @@ import { createRedis } from "@apgms/common/redis";
 import { exitOnSignals } from "@apgms/common/shutdown";
 import { buildApp } from "./app.js";
 import { createJwtVerifier, discoverJwksUri } from "./auth/jwt-verifier.js";
+import { startStoredAudit } from "./audit/start.js";
 import { readConfig } from "./config.js";
 import { createIdentityClients } from "./identity-clients.js";
 
@@ -19,13 +20,16 @@ async function main(): Promise<void> {
   });
   const identity = createIdentityClients(config.IDENTITY_GRPC_ADDRESS, { timeoutMs: config.GRPC_TIMEOUT_MS });
   const redis = createRedis(config.REDIS_URL, config.REDIS_KEY_PREFIX);
-  const app = buildApp({ config, logger, identity, redis, jwt });
+  // The audit trail is stored by svc-identity from a JetStream stream; NATS must answer at start.
+  const stored = await startStoredAudit({ natsUrl: config.NATS_URL, natsPrefix: config.NATS_PREFIX, logger });
+  const app = buildApp({ config, logger, identity, redis, jwt, audit: stored.audit });
 
   app.server.listen(config.HTTP_PORT, config.HTTP_HOST, () => {
     logger.info({ url: `http://${config.HTTP_HOST}:${config.HTTP_PORT}/graphql`, jwksUri }, "bff listening");
   });
   exitOnSignals(logger, async () => {
     await app.close();
+    await stored.close();
     identity.close();
     redis.disconnect();
     await telemetry.shutdown();

@@ -83,7 +83,7 @@ async function startStack(): Promise<Stack> {
 
   const grpcPort = await freePort();
   const child: ChildProcess = spawn(process.execPath, [path.join(repoRoot, "svc-identity/dist/src/main.js")], {
-    env: { ...process.env, DATABASE_URL: db.url, GRPC_PORT: String(grpcPort), LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn", PAGE_TOKEN_SECRET: randomBytes(32).toString("hex") },
+    env: { ...process.env, DATABASE_URL: db.urlAs("apgms_identity_app"), GRPC_PORT: String(grpcPort), LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn", PAGE_TOKEN_SECRET: randomBytes(32).toString("hex") },
     stdio: ["ignore", "inherit", "inherit"],
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));

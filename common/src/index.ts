@@ -8,3 +8,4 @@ export * from "./grpc/client.js";
 export * from "./grpc/handler.js";
 export * from "./grpc/server.js";
 export * from "./grpc/health-client.js";
+export * from "./db/tenant-scope.js";

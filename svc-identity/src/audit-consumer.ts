@@ -1,10 +1,10 @@
-import type { Logger } from "@apgms/common";
+import { asPlatform, type Logger } from "@apgms/common";
 import type { AuditStream } from "@apgms/common/audit/stream";
 import { ensureStream, startDurableConsumer, type DurableConsumer } from "@apgms/common/nats/jetstream";
 import type { NatsConnection } from "@apgms/common/nats/connect";
 import { AuditEvent, AuditOutcome } from "@apgms/proto/apgms/identity/v1/audit";
 import { appendAuditEvents, type AuditEventInput } from "./db/audit-events.js";
-import type { Db } from "./db/client.js";
+import type { PrismaClient } from "./generated/prisma/client.js";
 import { isUuid } from "./domain/validate.js";
 
 const OUTCOMES: Partial<Record<AuditOutcome, string>> = {
@@ -39,7 +39,7 @@ export function auditRow(e: AuditEvent): AuditEventInput | string {
 
 export interface AuditConsumerOptions {
   nc: NatsConnection;
-  db: Db;
+  db: PrismaClient;
   logger: Logger;
   names: AuditStream;
 }
@@ -72,7 +72,8 @@ export async function startAuditConsumer(options: AuditConsumerOptions): Promise
         logger.error({ audit: AuditEvent.toJSON(event), reason: row }, "audit record dropped: invalid");
         return "reject";
       }
-      await appendAuditEvents(db, [row]);
+      // Records of every tenant (and of none) arrive here: a platform path under row-level security.
+      await asPlatform(db, (tx) => appendAuditEvents(tx, [row]));
       return "ack";
     },
   });

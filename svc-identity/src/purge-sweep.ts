@@ -1,4 +1,4 @@
-import type { Logger } from "@apgms/common";
+import { asPlatform, type Logger } from "@apgms/common";
 import type { PrismaClient } from "./generated/prisma/client.js";
 import { purgeDeletedTenants } from "./db/tenants.js";
 
@@ -12,7 +12,7 @@ export function startPurgeSweep(prisma: PrismaClient, logger: Logger, intervalSe
   let running: Promise<void> | undefined;
   const sweep = async () => {
     for (;;) {
-      const ids = await purgeDeletedTenants(prisma, 100);
+      const ids = await asPlatform(prisma, (tx) => purgeDeletedTenants(tx, 100));
       if (ids.length) logger.info({ purgedTenantIds: ids }, "purged deleted tenants past their retention window");
       if (ids.length < 100) return;
     }

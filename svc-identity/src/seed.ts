@@ -6,11 +6,11 @@
 // the new secret written, and the README's API-key curl works after every seed.
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { loadConfig } from "@apgms/common";
+import { asPlatform, loadConfig, withTenant } from "@apgms/common";
 import { z } from "zod";
 import { configSchema, DATABASE_SCHEMA } from "./config.js";
 import type { PrismaClient, Role } from "./generated/prisma/client.js";
-import { createPrisma } from "./db/client.js";
+import { createPrisma, type Db, type Tx } from "./db/client.js";
 import { createAccount, findAccountByName } from "./db/accounts.js";
 import { createApiKey, findActiveApiKeyByName, rotateApiKey, type ApiKeyView } from "./db/api-keys.js";
 import { createTenant, findTenantBySlug } from "./db/tenants.js";
@@ -52,12 +52,17 @@ async function writeSecretFile(file: string, secret: string): Promise<void> {
 }
 
 /** Whether `secret` is the key's current secret (not one in a grace period, not another key's). */
-async function isCurrentSecret(prisma: PrismaClient, key: ApiKeyView, secret: string | undefined): Promise<boolean> {
+async function isCurrentSecret(db: Db, key: ApiKeyView, secret: string | undefined): Promise<boolean> {
   if (!secret || prefixOf(secret) !== key.prefix) return false;
-  const current = await prisma.apiKeySecret.findFirst({ where: { apiKeyId: key.id, prefix: key.prefix, validUntil: null } });
+  const current = await db.apiKeySecret.findFirst({ where: { apiKeyId: key.id, prefix: key.prefix, validUntil: null } });
   return current !== null && secretMatches(secret, current.secretHash);
 }
 
+/**
+ * Runs as the service's role, under row-level security like the service: the
+ * slug lookup (across tenants) in the platform scope, everything else as the
+ * demo tenant.
+ */
 export async function seed(prisma: PrismaClient, config: SeedConfig): Promise<string[]> {
   const issuer = config.DEV_OIDC_ISSUER;
   const user = (role: Role) => {
@@ -67,40 +72,44 @@ export async function seed(prisma: PrismaClient, config: SeedConfig): Promise<st
   const lines: string[] = [];
   const said = (created: boolean) => (created ? "created" : "exists");
 
-  let tenant = await findTenantBySlug(prisma, DEMO.tenant.slug);
+  let tenant = await asPlatform(prisma, (tx) => findTenantBySlug(tx, DEMO.tenant.slug));
   if (tenant?.deletedAt) throw new Error(`tenant "${DEMO.tenant.slug}" is soft-deleted; it can be seeded again after its purge`);
   const tenantCreated = !tenant;
   if (!tenant) {
     const { role: _owner, ...owner } = user("owner");
     tenant = (await createTenant(prisma, { ...DEMO.tenant, accountName: DEMO.account, owner })).tenant;
   }
+  const tenantId = tenant.id;
+  const asTenant = <R>(fn: (tx: Tx) => Promise<R>) => withTenant<Tx, R>(prisma, tenantId, fn);
   lines.push(`tenant   ${tenant.name} (slug ${tenant.slug}, id ${tenant.id}) ${said(tenantCreated)}`);
 
-  let account = await findAccountByName(prisma, tenant.id, DEMO.account);
+  let account = await asTenant((tx) => findAccountByName(tx, tenantId, DEMO.account));
   const accountCreated = tenantCreated || !account;
-  account ??= await createAccount(prisma, tenant.id, DEMO.account);
+  account ??= await asTenant((tx) => createAccount(tx, tenantId, DEMO.account));
   lines.push(`account  ${account.name} (id ${account.id}) ${said(accountCreated)}`);
 
   for (const role of DEMO.roles) {
     const wanted = user(role);
-    const existing = await findUserByEmail(prisma, tenant.id, wanted.email);
-    if (!existing) await createUser(prisma, tenant.id, { accountId: account.id, ...wanted });
+    const accountId = account.id;
+    const existing = await asTenant((tx) => findUserByEmail(tx, tenantId, wanted.email));
+    if (!existing) await asTenant((tx) => createUser(tx, tenantId, { accountId, ...wanted }));
     const created = !existing || (tenantCreated && role === "owner");
     lines.push(`user     ${wanted.email} (${role}) ${said(created)}`);
   }
   lines.push(`sign in  through ${issuer} as any of these emails (the OIDC subject is the email)`);
 
   const file = path.resolve(config.DEMO_API_KEY_FILE);
-  const existingKey = await findActiveApiKeyByName(prisma, tenant.id, DEMO.apiKey.name);
+  const isCurrentSecretIn = (key: ApiKeyView, secret: string | undefined) => asTenant((tx) => isCurrentSecret(tx, key, secret));
+  const existingKey = await asTenant((tx) => findActiveApiKeyByName(tx, tenantId, DEMO.apiKey.name));
   if (!existingKey) {
-    const { apiKey, secret } = await createApiKey(prisma, tenant.id, { ...DEMO.apiKey, createdBy: DEMO.actor });
+    const { apiKey, secret } = await asTenant((tx) => createApiKey(tx, tenantId, { ...DEMO.apiKey, createdBy: DEMO.actor }));
     await writeSecretFile(file, secret);
     lines.push(`api key  ${apiKey.prefix} created (${apiKey.scopes.join(" ")}); secret written to ${file}`);
-  } else if (await isCurrentSecret(prisma, existingKey, await readSecretFile(file))) {
+  } else if (await isCurrentSecretIn(existingKey, await readSecretFile(file))) {
     lines.push(`api key  ${existingKey.prefix} exists; its secret is in ${file}`);
   } else {
     // No grace: the old secret was only ever in this file, so it must stop working rather than linger unseen.
-    const { apiKey, secret } = await rotateApiKey(prisma, tenant.id, existingKey.id, 0, DEMO.actor);
+    const { apiKey, secret } = await asTenant((tx) => rotateApiKey(tx, tenantId, existingKey.id, 0, DEMO.actor));
     await writeSecretFile(file, secret);
     lines.push(`api key  ${existingKey.prefix} rotated to ${apiKey.prefix} (${file} did not hold its secret); secret written to ${file}`);
   }

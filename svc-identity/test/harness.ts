@@ -15,7 +15,7 @@ import { TenantServiceClient } from "@apgms/proto/apgms/identity/v1/tenant";
 import { UserServiceClient } from "@apgms/proto/apgms/identity/v1/user";
 import type { ServiceError } from "@grpc/grpc-js";
 import { expect } from "chai";
-import { createPrisma } from "../src/db/client.js";
+import { APP_ROLE, createPrisma } from "../src/db/client.js";
 import type { PrismaClient } from "../src/generated/prisma/client.js";
 import { buildServer } from "../src/server.js";
 
@@ -71,7 +71,10 @@ export interface Provisioned {
 
 export interface Harness extends Clients {
   db: TestDatabase;
+  /** As the tables' owner (a superuser here: row-level security does not apply), for fixtures and assertions. */
   prisma: PrismaClient;
+  /** As the service's role, like the server under test: row-level security applies. */
+  appPrisma: PrismaClient;
   handle: GrpcServerHandle;
   address: string;
   /** A new tenant (random slug) with its first account and owner. */
@@ -83,9 +86,10 @@ export const TEST_CONFIG = { TENANT_RETENTION_DAYS: 30, API_KEY_GRACE_DEFAULT_SE
 
 export async function startHarness(prefix: string): Promise<Harness> {
   const db = await migratedDatabase(prefix);
-  const prisma = createPrisma({ databaseUrl: db.url, schema: SCHEMA, maxConnections: 5 });
+  const prisma = createPrisma({ databaseUrl: db.url, schema: SCHEMA, maxConnections: 2 });
+  const appPrisma = createPrisma({ databaseUrl: db.urlAs(APP_ROLE), schema: SCHEMA, maxConnections: 5 });
   const logger = createLogger("svc-identity-test", { level: process.env.TEST_LOG_LEVEL ?? "silent" });
-  const handle = buildServer({ config: TEST_CONFIG, prisma, logger, drainTimeoutMs: 2_000 });
+  const handle = buildServer({ config: TEST_CONFIG, prisma: appPrisma, logger, drainTimeoutMs: 2_000 });
   const port = await handle.listen("127.0.0.1", 0);
   const address = `127.0.0.1:${port}`;
   const clients = clientsFor(address);
@@ -94,6 +98,7 @@ export async function startHarness(prefix: string): Promise<Harness> {
     ...clients,
     db,
     prisma,
+    appPrisma,
     handle,
     address,
     async provision(label = "t") {
@@ -113,6 +118,7 @@ export async function startHarness(prefix: string): Promise<Harness> {
     async stop() {
       clients.close();
       await handle.shutdown();
+      await prisma.$disconnect();
       await db.drop();
     },
   };

@@ -62,9 +62,9 @@ describe("generated Prisma client against the migrated identity schema", functio
     const key = await prisma.apiKey.create({
       data: { tenantId: tenant.id, name: "ci", scopes: ["read", "write"], createdBy: user.id },
     });
-    await prisma.apiKeySecret.create({ data: { apiKeyId: key.id, prefix: "ak_test1", secretHash: "0".repeat(64) } });
+    await prisma.apiKeySecret.create({ data: { apiKeyId: key.id, tenantId: tenant.id, prefix: "ak_test1", secretHash: "0".repeat(64) } });
     await prisma.apiKeyRotation.create({
-      data: { apiKeyId: key.id, oldPrefix: "ak_old", newPrefix: "ak_test1", graceUntil: new Date(), actor: user.id },
+      data: { apiKeyId: key.id, tenantId: tenant.id, oldPrefix: "ak_old", newPrefix: "ak_test1", graceUntil: new Date(), actor: user.id },
     });
 
     await prisma.tenant.delete({ where: { id: tenant.id } });

@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import { Role } from "@apgms/proto/apgms/identity/v1/user";
 import { status } from "@grpc/grpc-js";
 import { expect } from "chai";
+import { APP_ROLE } from "../src/db/client.js";
 import { as, expectError, startHarness, type Harness } from "./harness.js";
 
 const SEED = path.join(__dirname, "..", "src", "seed.js");
@@ -23,7 +24,7 @@ describe("seed", function () {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  const seed = () => run(process.execPath, [SEED], { cwd: dir, env: { PATH: process.env.PATH, DATABASE_URL: h.db.url } });
+  const seed = () => run(process.execPath, [SEED], { cwd: dir, env: { PATH: process.env.PATH, DATABASE_URL: h.db.urlAs(APP_ROLE) } });
 
   /** Every row the seed could touch, to compare before and after a re-run. */
   const snapshot = async () =>

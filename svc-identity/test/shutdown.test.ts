@@ -4,6 +4,7 @@ import { createInterface } from "node:readline";
 import { status, type ServiceError } from "@grpc/grpc-js";
 import type { TestDatabase } from "@apgms/common/testing/database";
 import { expect } from "chai";
+import { APP_ROLE } from "../src/db/client.js";
 import { as, clientsFor, expectError, migratedDatabase, type Clients } from "./harness.js";
 
 const MAIN = path.join(__dirname, "..", "src", "main.js");
@@ -58,7 +59,7 @@ describe("svc-identity process", function () {
   });
 
   it("drains in-flight calls on SIGTERM, refuses new ones and exits 0", async () => {
-    const svc = startService(db.url);
+    const svc = startService(db.urlAs(APP_ROLE));
     child = svc.child;
     const { port } = await svc.logged("gRPC server listening");
     clients = clientsFor(`127.0.0.1:${port}`);

@@ -71,10 +71,11 @@ export function createAuthenticator(options: AuthenticatorOptions) {
     }
   }
 
-  async function checkSession(claims: TokenClaims, resolved: Resolved, info: RequestInfo): Promise<SessionState & { key: string }> {
+  async function checkSession(claims: TokenClaims, resolved: Resolved, info: RequestInfo): Promise<SessionState & { key: string; signedIn: boolean }> {
     const sessionKey = claims.sid ?? claims.jti ?? `sub:${claims.sub}`;
     const cacheKey = `${resolved.user.id}\n${sessionKey}`;
     let state = sessions.get(cacheKey);
+    let signedIn = false;
     if (!state) {
       const ua = info.headers["user-agent"];
       const res = await identity.sessions.touchSession(
@@ -89,9 +90,11 @@ export function createAuthenticator(options: AuthenticatorOptions) {
       );
       state = { id: res.session!.id, revoked: res.session!.revokeTime !== undefined, userId: resolved.user.id, tenantId: resolved.tenant.id };
       sessions.set(cacheKey, state, Date.now() + ttlMs);
+      // Created by this very call (created = last seen, one statement): the session's first request.
+      signedIn = !state.revoked && res.session!.createTime?.getTime() === res.session!.lastSeenTime?.getTime();
     }
     if (state.revoked) throw new AuthError("session revoked", "invalid_token");
-    return { ...state, key: sessionKey };
+    return { ...state, key: sessionKey, signedIn };
   }
 
   function tenantSelector(info: RequestInfo): string {
@@ -108,7 +111,7 @@ export function createAuthenticator(options: AuthenticatorOptions) {
     const claims = await jwt.verify(token);
     const resolved = await resolveUser(claims, tenant, info.requestId);
     const session = await checkSession(claims, resolved, info);
-    return { kind: "user", ...resolved, sessionKey: session.key, sessionId: session.id, claims };
+    return { kind: "user", ...resolved, sessionKey: session.key, sessionId: session.id, claims, signedIn: session.signedIn };
   }
 
   async function fromApiKey(secret: string, info: RequestInfo): Promise<AuthPrincipal> {

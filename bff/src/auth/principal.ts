@@ -5,5 +5,5 @@ import type { TokenClaims } from "./jwt-verifier.js";
 
 /** Who the edge has authenticated for this request. */
 export type AuthPrincipal =
-  | { kind: "user"; tenant: Tenant; user: User; role: Role; sessionKey: string; sessionId: string; claims: TokenClaims }
+  | { kind: "user"; tenant: Tenant; user: User; role: Role; sessionKey: string; sessionId: string; claims: TokenClaims; signedIn?: boolean }
   | { kind: "apiKey"; tenant: Tenant; apiKey: ApiKey; scopes: string[] };

@@ -17,11 +17,12 @@ export type Action =
   | "tenant:manage"
   | "owners:manage"
   | "users:invite"
-  | "users:provision";
+  | "users:provision"
+  | "audit:read";
 
 const byRole: Record<Role, ReadonlySet<Action>> = {
-  [Role.ROLE_OWNER]: new Set<Action>(["identity:read", "identity:write", "sessions:all", "apiKeys:manage", "tenant:manage", "owners:manage", "users:invite"]),
-  [Role.ROLE_ADMIN]: new Set<Action>(["identity:read", "identity:write", "sessions:all", "apiKeys:manage", "users:invite"]),
+  [Role.ROLE_OWNER]: new Set<Action>(["identity:read", "identity:write", "sessions:all", "apiKeys:manage", "tenant:manage", "owners:manage", "users:invite", "audit:read"]),
+  [Role.ROLE_ADMIN]: new Set<Action>(["identity:read", "identity:write", "sessions:all", "apiKeys:manage", "users:invite", "audit:read"]),
   [Role.ROLE_ANALYST]: new Set<Action>(["identity:read"]),
   [Role.ROLE_VIEWER]: new Set<Action>(["identity:read"]),
   [Role.ROLE_UNSPECIFIED]: new Set<Action>(),

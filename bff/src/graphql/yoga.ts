@@ -2,7 +2,9 @@ import type { Logger } from "@apgms/common/logger";
 import { createSchema, createYoga } from "graphql-yoga";
 import type { Authenticator } from "../auth/authenticator.js";
 import type { IdentityClients } from "../identity-clients.js";
-import { useAuditLog } from "./audit.js";
+import type { EdgeAudit } from "../audit/edge-audit.js";
+import { auditMutations } from "./audit.js";
+import { auditResolvers, auditTypeDefs } from "./audit-events.js";
 import type { GraphQLContext, ServerContext } from "./context.js";
 import { createMaskError } from "./errors.js";
 import { graphiqlOptions, type DevSignIn } from "./graphiql.js";
@@ -30,12 +32,15 @@ export interface YogaOptions {
   requestLimits: RequestLimits;
   /** Persisted-operations mode's allow-list; absent: any document within the limits runs. */
   persistedOperations?: PersistedOperations;
+  /** Each executed mutation field becomes one audit record. */
+  audit: EdgeAudit;
 }
 
 export function buildYoga(options: YogaOptions) {
   const { identity, auth, logger, oidcIssuer, provisioningIssuers = [oidcIssuer], development, signUpEnabled, onMembershipChange } = options;
   const resolvers = buildResolvers({ identity, signUpEnabled, onMembershipChange });
-  const schema = createSchema<GraphQLContext>({ typeDefs, resolvers });
+  const audited = { ...resolvers, Mutation: auditMutations(resolvers.Mutation, options.audit) };
+  const schema = createSchema<GraphQLContext>({ typeDefs: [typeDefs, auditTypeDefs], resolvers: [audited, auditResolvers] });
   const limits = graphqlLimits({ limits: options.requestLimits, development, persistedOperations: options.persistedOperations });
   return createYoga<ServerContext, Omit<GraphQLContext, keyof ServerContext>>({
     schema,
@@ -52,7 +57,7 @@ export function buildYoga(options: YogaOptions) {
       error: (...args) => logger.debug(args.map(String).join(" ")),
     },
     context: () => ({ identity, auth, logger, oidcIssuer, provisioningIssuers, loaders: createLoaders(identity) }),
-    plugins: [...limits.plugins, useInputErrorCodes(), useHttpStatus(), useRateLimit(), useAuditLog(logger)],
+    plugins: [...limits.plugins, useInputErrorCodes(), useHttpStatus(), useRateLimit()],
   });
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { runWithContext, type RequestContext } from "@apgms/common/context";
 import type { Logger } from "@apgms/common/logger";
+import type { EdgeAudit } from "../audit/edge-audit.js";
 import type { Authenticator } from "../auth/authenticator.js";
 import { AuthError, UnlinkedIdentityError } from "../auth/errors.js";
 import type { AuthPrincipal } from "../auth/principal.js";
@@ -17,6 +18,8 @@ export interface GraphqlHandlerOptions {
   /** Serves identities linked to no user (sign-up); absent when sign-up is off. */
   onboarding?: OnboardingYoga;
   auth: Authenticator;
+  /** Records sign-ins and refused credentials. */
+  audit?: EdgeAudit;
   logger: Logger;
   development: boolean;
   /** Take the client address from X-Forwarded-For (behind a trusted proxy only). */
@@ -45,7 +48,7 @@ const principalRef = (p: AuthPrincipal) => (p.kind === "user" ? { kind: "user" a
  * WWW-Authenticate challenge, never a partial GraphQL result.
  */
 export function createGraphqlHandler(options: GraphqlHandlerOptions) {
-  const { yoga, onboarding, auth, logger, development, trustProxy, limiter, requestTimeoutMs = REQUEST_LIMIT_DEFAULTS.timeoutMs, cors } = options;
+  const { yoga, onboarding, auth, audit, logger, development, trustProxy, limiter, requestTimeoutMs = REQUEST_LIMIT_DEFAULTS.timeoutMs, cors } = options;
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const incomingId = req.headers["x-request-id"];
@@ -80,6 +83,8 @@ export function createGraphqlHandler(options: GraphqlHandlerOptions) {
         return void (await runWithContext(requestContext, () => onboarding(req, res, { claims: err.claims, requestContext })));
       }
       if (err instanceof AuthError) {
+        // Only presented credentials are a failed authentication; none at all is just a 401.
+        if (hasCredentials) audit?.securityEvent("auth.failed", { requestId, ip, reason: err.message });
         return sendError(res, 401, "UNAUTHENTICATED", err.message, { "www-authenticate": err.challenge });
       }
       logger.error({ err, requestId }, "authentication failed on a dependency");
@@ -87,6 +92,9 @@ export function createGraphqlHandler(options: GraphqlHandlerOptions) {
     }
 
     res.setHeader("x-apgms-tenant", principal.tenant.id);
+    if (principal.kind === "user" && principal.signedIn) {
+      audit?.securityEvent("auth.signIn", { requestId, ip, tenantId: principal.tenant.id, principal: `user:${principal.user.id}`, targetIds: [principal.sessionId] });
+    }
     const requestContext: RequestContext = { requestId, tenantId: principal.tenant.id, principal: principalRef(principal), deadline };
     await runWithContext(requestContext, () => yoga(req, res, { principal, requestContext, rateLimit: limits }));
   };

@@ -18,8 +18,8 @@ export function maskIp(ip: string): string {
   return "";
 }
 
-/** Detail keys that may carry a secret: their values are never recorded. */
-const SECRET_KEY = /secret|token|password|code|authorization|cookie|apikey|api_key|credential/i;
+/** Detail keys that may carry a secret or a person's name: their values are never recorded. */
+const SECRET_KEY = /secret|token|password|code|authorization|cookie|apikey|api_key|credential|display_?name|full_?name|phone/i;
 
 /**
  * The redaction every audit record goes through, whatever its emitter passed:

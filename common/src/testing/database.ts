@@ -7,6 +7,8 @@ export interface TestDatabase {
   /** postgres:// URL of the new database (same server and credentials as PG_ADMIN_URL). */
   url: string;
   name: string;
+  /** `url` connecting as another role (local trust authentication: no password), e.g. a service's row-level-security role. */
+  urlAs(role: string): string;
   /** Terminates its connections and drops it; safe to call twice. */
   drop(): Promise<void>;
 }
@@ -37,9 +39,16 @@ export async function createTestDatabase({ prefix, adminUrl }: TestDatabaseOptio
   const url = new URL(admin);
   url.pathname = `/${name}`;
   let dropped: Promise<void> | undefined;
+  const urlAs = (role: string) => {
+    const other = new URL(url);
+    other.username = encodeURIComponent(role);
+    other.password = "";
+    return other.toString();
+  };
   return {
     url: url.toString(),
     name,
+    urlAs,
     drop: () => (dropped ??= adminQuery(admin, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)),
   };
 }

@@ -1,7 +1,7 @@
 import { FailedPreconditionError, NotFoundError } from "@apgms/common";
-import type { Account, PrismaClient } from "../generated/prisma/client.js";
+import type { Account } from "../generated/prisma/client.js";
 import { afterCursor, pageOrder, slicePage, type Page } from "../domain/pagination.js";
-import type { Db } from "./client.js";
+import { transaction, type Db } from "./client.js";
 import { lockTenant } from "./tenants.js";
 
 export interface AccountWithCount extends Account {
@@ -59,8 +59,8 @@ export async function renameAccount(db: Db, tenantId: string, id: string, name: 
  * Deletes an account. With users it is refused unless `cascade`, which deletes
  * them too (their sessions follow by foreign key) — but never the tenant's last owner.
  */
-export function deleteAccount(prisma: PrismaClient, tenantId: string, id: string, cascade: boolean): Promise<number> {
-  return prisma.$transaction(async (tx) => {
+export function deleteAccount(db: Db, tenantId: string, id: string, cascade: boolean): Promise<number> {
+  return transaction(db, async (tx) => {
     await lockTenant(tx, tenantId);
     const account = await requireAccount(tx, tenantId, id);
     if (account.userCount > 0) {

@@ -1,9 +1,9 @@
 import { DomainError, FailedPreconditionError, NotFoundError } from "@apgms/common";
 import { status } from "@grpc/grpc-js";
-import type { ApiKey, ApiKeyRotation, Prisma, PrismaClient, Tenant } from "../generated/prisma/client.js";
+import type { ApiKey, ApiKeyRotation, Prisma, Tenant } from "../generated/prisma/client.js";
 import { issueSecret, NO_MATCH_HASH, prefixOf, secretMatches } from "../domain/api-key-secret.js";
 import { afterCursor, pageOrder, slicePage, type Page } from "../domain/pagination.js";
-import type { Db } from "./client.js";
+import { transaction, type Db } from "./client.js";
 
 /** A key as callers see it: its current public prefix and rotations, newest first. */
 export interface ApiKeyView extends ApiKey {
@@ -40,11 +40,11 @@ export interface IssuedApiKey {
   secret: string;
 }
 
-export function createApiKey(prisma: PrismaClient, tenantId: string, input: NewApiKey): Promise<IssuedApiKey> {
+export function createApiKey(db: Db, tenantId: string, input: NewApiKey): Promise<IssuedApiKey> {
   const issued = issueSecret();
-  return prisma.$transaction(async (tx) => {
+  return transaction(db, async (tx) => {
     const key = await tx.apiKey.create({ data: { tenantId, ...input } });
-    await tx.apiKeySecret.create({ data: { apiKeyId: key.id, prefix: issued.prefix, secretHash: issued.hash } });
+    await tx.apiKeySecret.create({ data: { apiKeyId: key.id, tenantId, prefix: issued.prefix, secretHash: issued.hash } });
     return { apiKey: { ...key, prefix: issued.prefix, rotations: [] }, secret: issued.secret };
   });
 }
@@ -81,9 +81,9 @@ export async function listApiKeys(db: Db, tenantId: string, page: Page, includeR
  * Issues a new current secret; the old one keeps working until now + grace.
  * The rotation is recorded with its actor. A revoked key cannot be rotated.
  */
-export function rotateApiKey(prisma: PrismaClient, tenantId: string, id: string, graceSeconds: number, actor: string): Promise<IssuedApiKey> {
+export function rotateApiKey(db: Db, tenantId: string, id: string, graceSeconds: number, actor: string): Promise<IssuedApiKey> {
   const issued = issueSecret();
-  return prisma.$transaction(async (tx) => {
+  return transaction(db, async (tx) => {
     const key = await requireApiKey(tx, tenantId, id);
     if (key.revokedAt) throw new FailedPreconditionError("API key is revoked");
     const now = new Date();
@@ -93,9 +93,9 @@ export function rotateApiKey(prisma: PrismaClient, tenantId: string, id: string,
       data: { validUntil: graceUntil },
     });
     if (count !== 1) throw new DomainError(status.ABORTED, "API key was rotated concurrently; retry");
-    await tx.apiKeySecret.create({ data: { apiKeyId: id, prefix: issued.prefix, secretHash: issued.hash } });
+    await tx.apiKeySecret.create({ data: { apiKeyId: id, tenantId, prefix: issued.prefix, secretHash: issued.hash } });
     await tx.apiKeyRotation.create({
-      data: { apiKeyId: id, oldPrefix: key.prefix, newPrefix: issued.prefix, rotatedAt: now, graceUntil, actor },
+      data: { apiKeyId: id, tenantId, oldPrefix: key.prefix, newPrefix: issued.prefix, rotatedAt: now, graceUntil, actor },
     });
     return { apiKey: await requireApiKey(tx, tenantId, id), secret: issued.secret };
   });

@@ -1,8 +1,22 @@
+import { inTransaction } from "@apgms/common";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { Prisma, PrismaClient } from "../generated/prisma/client.js";
 
+/** The client of an open transaction (a tenant's, or the platform's). */
+export type Tx = Prisma.TransactionClient;
 /** The client, or the client of an open transaction: data access accepts either. */
-export type Db = PrismaClient | Prisma.TransactionClient;
+export type Db = PrismaClient | Tx;
+
+/**
+ * The login role the service connects as (DATABASE_URL): no BYPASSRLS, owns no
+ * table; the row_level_security migration creates it and grants what it uses.
+ */
+export const APP_ROLE = "apgms_identity_app";
+
+/** Runs `fn` atomically: in the open transaction when `db` is one, else in a new one. */
+export function transaction<R>(db: Db, fn: (tx: Tx) => Promise<R>): Promise<R> {
+  return inTransaction<Tx, R>(db, fn);
+}
 
 export interface PrismaOptions {
   databaseUrl: string;

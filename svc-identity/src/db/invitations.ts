@@ -1,8 +1,8 @@
-import { AlreadyExistsError, FailedPreconditionError, NotFoundError } from "@apgms/common";
-import type { Invitation, PrismaClient, Role, Tenant, User } from "../generated/prisma/client.js";
+import { AlreadyExistsError, FailedPreconditionError, NotFoundError, withTenant } from "@apgms/common";
+import type { Invitation, Role, Tenant, User } from "../generated/prisma/client.js";
 import { issueInvitationCode } from "../domain/invitation-code.js";
 import { afterCursor, pageOrder, slicePage, type Page } from "../domain/pagination.js";
-import type { Db } from "./client.js";
+import { transaction, type Db, type Tx } from "./client.js";
 import { requireAccount } from "./accounts.js";
 import { uniqueAs } from "./errors.js";
 import { lockTenant } from "./tenants.js";
@@ -38,9 +38,9 @@ export interface IssuedInvitation {
  * the tenant already has that email, or a pending invitation for it exists
  * (resend that one instead). Nothing here looks at other tenants.
  */
-export function createInvitation(prisma: PrismaClient, tenantId: string, input: NewInvitation): Promise<IssuedInvitation> {
+export function createInvitation(db: Db, tenantId: string, input: NewInvitation): Promise<IssuedInvitation> {
   const { code, hash } = issueInvitationCode();
-  return prisma.$transaction(async (tx) => {
+  return transaction(db, async (tx) => {
     await lockTenant(tx, tenantId);
     await requireAccount(tx, tenantId, input.accountId);
     const member = await tx.user.findUnique({ where: { tenantId_email: { tenantId, email: input.email } } });
@@ -73,9 +73,9 @@ export async function listInvitations(db: Db, tenantId: string, page: Page, incl
 }
 
 /** A new code and expiry for an open (pending or expired) invitation; the old code stops working. */
-export function resendInvitation(prisma: PrismaClient, tenantId: string, id: string, ttlMs: number): Promise<IssuedInvitation> {
+export function resendInvitation(db: Db, tenantId: string, id: string, ttlMs: number): Promise<IssuedInvitation> {
   const { code, hash } = issueInvitationCode();
-  return prisma.$transaction(async (tx) => {
+  return transaction(db, async (tx) => {
     const inv = await requireInvitation(tx, tenantId, id);
     const state = stateOf(inv);
     if (state === "accepted" || state === "revoked") throw new FailedPreconditionError(`invitation is ${state}`);
@@ -127,37 +127,40 @@ export interface Acceptance {
  * invitation, in one transaction. Every way it can fail for a caller who is
  * not the invitee answers the same NOT_FOUND, so ids and codes cannot be probed.
  */
-export function acceptInvitation(prisma: PrismaClient, a: Acceptance): Promise<{ user: User; tenant: Tenant }> {
+export function acceptInvitation(db: Db, a: Acceptance): Promise<{ user: User; tenant: Tenant }> {
   const notFound = () => new NotFoundError("invitation");
-  return prisma.$transaction(async (tx) => {
+  return transaction(db, async (tx) => {
     const where = "codeHash" in a.by ? { codeHash: a.by.codeHash } : { id: a.by.id };
     const found = await tx.invitation.findUnique({ where, include: { tenant: true } });
     if (!found || found.tenant.deletedAt) throw notFound();
     if ("id" in a.by && a.by.verifiedEmail !== found.email) throw notFound();
-    await lockTenant(tx, found.tenantId);
-    // Re-read under the lock: a concurrent accept, resend or revoke has finished by now.
-    const inv = await tx.invitation.findUnique({ where: { id: found.id } });
-    if (!inv || inv.codeHash !== found.codeHash) throw notFound();
-    const state = stateOf(inv);
-    if (state !== "pending") throw new FailedPreconditionError(`invitation is ${state}`);
-    const already = await tx.user.findFirst({
-      where: { tenantId: inv.tenantId, oidcIssuer: a.oidcIssuer, oidcSubject: a.oidcSubject },
+    // Found: the rest acts in the invitation's tenant only, even from a platform-scoped transaction.
+    return withTenant<Tx, { user: User; tenant: Tenant }>(tx, found.tenantId, async (tx) => {
+      await lockTenant(tx, found.tenantId);
+      // Re-read under the lock: a concurrent accept, resend or revoke has finished by now.
+      const inv = await tx.invitation.findUnique({ where: { id: found.id } });
+      if (!inv || inv.codeHash !== found.codeHash) throw notFound();
+      const state = stateOf(inv);
+      if (state !== "pending") throw new FailedPreconditionError(`invitation is ${state}`);
+      const already = await tx.user.findFirst({
+        where: { tenantId: inv.tenantId, oidcIssuer: a.oidcIssuer, oidcSubject: a.oidcSubject },
+      });
+      if (already) throw new AlreadyExistsError("you are already a user of this tenant");
+      const user = await uniqueAs([["email", "email"]], () =>
+        tx.user.create({
+          data: {
+            tenantId: inv.tenantId,
+            accountId: inv.accountId,
+            email: inv.email,
+            displayName: inv.displayName || a.fallbackDisplayName,
+            role: inv.role,
+            oidcIssuer: a.oidcIssuer,
+            oidcSubject: a.oidcSubject,
+          },
+        }),
+      );
+      await tx.invitation.update({ where: { id: inv.id }, data: { acceptedAt: new Date(), acceptedUserId: user.id } });
+      return { user, tenant: found.tenant };
     });
-    if (already) throw new AlreadyExistsError("you are already a user of this tenant");
-    const user = await uniqueAs([["email", "email"]], () =>
-      tx.user.create({
-        data: {
-          tenantId: inv.tenantId,
-          accountId: inv.accountId,
-          email: inv.email,
-          displayName: inv.displayName || a.fallbackDisplayName,
-          role: inv.role,
-          oidcIssuer: a.oidcIssuer,
-          oidcSubject: a.oidcSubject,
-        },
-      }),
-    );
-    await tx.invitation.update({ where: { id: inv.id }, data: { acceptedAt: new Date(), acceptedUserId: user.id } });
-    return { user, tenant: found.tenant };
   });
 }

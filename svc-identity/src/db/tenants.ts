@@ -1,6 +1,7 @@
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "@apgms/common";
-import type { Account, PrismaClient, Role, Tenant, User } from "../generated/prisma/client.js";
-import type { Db } from "./client.js";
+import { randomUUID } from "node:crypto";
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError, withTenant } from "@apgms/common";
+import type { Account, Role, Tenant, User } from "../generated/prisma/client.js";
+import { transaction, type Db, type Tx } from "./client.js";
 import { uniqueAs } from "./errors.js";
 
 export interface NewOwner {
@@ -25,12 +26,16 @@ export interface ProvisionedTenant {
 
 const OWNER: Role = "owner";
 
-/** Tenant, first account and owner user, all or nothing. */
-export function createTenant(prisma: PrismaClient, input: NewTenant): Promise<ProvisionedTenant> {
+/**
+ * Tenant, first account and owner user, all or nothing. The id is chosen here,
+ * so the whole creation runs scoped to the new tenant: it needs no platform scope.
+ */
+export function createTenant(db: Db, input: NewTenant): Promise<ProvisionedTenant> {
   const fields: Array<[string, string]> = [["slug", "slug"]];
+  const id = randomUUID();
   return uniqueAs(fields, () =>
-    prisma.$transaction(async (tx) => {
-      const tenant = await tx.tenant.create({ data: { name: input.name, slug: input.slug } });
+    withTenant<Tx, ProvisionedTenant>(db, id, async (tx) => {
+      const tenant = await tx.tenant.create({ data: { id, name: input.name, slug: input.slug } });
       const account = await tx.account.create({ data: { tenantId: tenant.id, name: input.accountName } });
       const owner = await tx.user.create({
         data: { tenantId: tenant.id, accountId: account.id, role: OWNER, ...input.owner },
@@ -72,8 +77,8 @@ export async function updateTenant(db: Db, id: string, changes: TenantChanges): 
  * Soft-deletes at once (users and keys stop resolving) and schedules the purge.
  * Refused while deletion protection is on or unless `confirmation` is the slug.
  */
-export function softDeleteTenant(prisma: PrismaClient, id: string, confirmation: string, retentionDays: number): Promise<Tenant> {
-  return prisma.$transaction(async (tx) => {
+export function softDeleteTenant(db: Db, id: string, confirmation: string, retentionDays: number): Promise<Tenant> {
+  return transaction(db, async (tx) => {
     await lockTenant(tx, id);
     const tenant = await requireLiveTenant(tx, id);
     if (tenant.deletionProtection) throw new FailedPreconditionError("tenant has deletion protection on; turn it off first");
@@ -105,8 +110,8 @@ export function listRestorableTenants(db: Db, owner: OwnerIdentity, now = new Da
  * tenant comes back with deletion protection on again. Anyone else, or a
  * tenant that is live, purged or past its window, gets NOT_FOUND.
  */
-export function restoreTenant(prisma: PrismaClient, id: string, owner: OwnerIdentity): Promise<Tenant> {
-  return prisma.$transaction(async (tx) => {
+export function restoreTenant(db: Db, id: string, owner: OwnerIdentity): Promise<Tenant> {
+  return transaction(db, async (tx) => {
     await lockTenant(tx, id);
     const tenant = await tx.tenant.findFirst({ where: { id, deletedAt: { not: null }, purgeAfter: { gt: new Date() }, ...ownedBy(owner) } });
     if (!tenant) throw new NotFoundError("deleted tenant", id);

@@ -1,7 +1,7 @@
 import { FailedPreconditionError, NotFoundError } from "@apgms/common";
-import type { PrismaClient, Role, Tenant, User } from "../generated/prisma/client.js";
+import type { Role, Tenant, User } from "../generated/prisma/client.js";
 import { afterCursor, pageOrder, slicePage, type Page } from "../domain/pagination.js";
-import type { Db } from "./client.js";
+import { transaction, type Db } from "./client.js";
 import { uniqueAs } from "./errors.js";
 import { requireAccount } from "./accounts.js";
 import { lockTenant } from "./tenants.js";
@@ -23,9 +23,9 @@ const uniqueFields: Array<[string, string]> = [
 ];
 
 /** Creates a user in one of the tenant's accounts (another tenant's account is NOT_FOUND). */
-export function createUser(prisma: PrismaClient, tenantId: string, input: NewUser): Promise<User> {
+export function createUser(db: Db, tenantId: string, input: NewUser): Promise<User> {
   return uniqueAs(uniqueFields, () =>
-    prisma.$transaction(async (tx) => {
+    transaction(db, async (tx) => {
       await requireAccount(tx, tenantId, input.accountId);
       return tx.user.create({ data: { tenantId, ...input } });
     }),
@@ -68,8 +68,8 @@ async function assertAnotherOwner(db: Db, tenantId: string, userId: string, acti
 }
 
 /** Renames and/or changes the role; demoting the last owner is refused. */
-export function updateUser(prisma: PrismaClient, tenantId: string, id: string, changes: UserChanges): Promise<User> {
-  return prisma.$transaction(async (tx) => {
+export function updateUser(db: Db, tenantId: string, id: string, changes: UserChanges): Promise<User> {
+  return transaction(db, async (tx) => {
     await lockTenant(tx, tenantId);
     const user = await requireUser(tx, tenantId, id);
     if (user.role === "owner" && changes.role !== undefined && changes.role !== "owner") {
@@ -81,8 +81,8 @@ export function updateUser(prisma: PrismaClient, tenantId: string, id: string, c
 }
 
 /** Deletes a user (sessions follow); deleting the last owner is refused. */
-export function deleteUser(prisma: PrismaClient, tenantId: string, id: string): Promise<void> {
-  return prisma.$transaction(async (tx) => {
+export function deleteUser(db: Db, tenantId: string, id: string): Promise<void> {
+  return transaction(db, async (tx) => {
     await lockTenant(tx, tenantId);
     const user = await requireUser(tx, tenantId, id);
     if (user.role === "owner") await assertAnotherOwner(tx, tenantId, id, "delete");

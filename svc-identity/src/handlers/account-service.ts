@@ -19,31 +19,30 @@ import { scoped, type HandlerDeps } from "./scope.js";
 import { accountToProto } from "./to-proto.js";
 
 export function accountService(deps: HandlerDeps): ServiceRegistration {
-  const { prisma } = deps;
   const implementation: AccountServiceServer = {
-    createAccount: scoped<CreateAccountRequest, CreateAccountResponse>(deps, "CreateAccount", async (req, { tenantId }) => {
-      const account = await createAccount(prisma, tenantId, v.name("name", req.name));
+    createAccount: scoped<CreateAccountRequest, CreateAccountResponse>(deps, "CreateAccount", async (req, { tenantId, db }) => {
+      const account = await createAccount(db, tenantId, v.name("name", req.name));
       return { account: accountToProto(account) };
     }),
 
-    getAccount: scoped<GetAccountRequest, GetAccountResponse>(deps, "GetAccount", async (req, { tenantId }) => {
-      const account = await requireAccount(prisma, tenantId, v.uuid("account_id", req.accountId));
+    getAccount: scoped<GetAccountRequest, GetAccountResponse>(deps, "GetAccount", async (req, { tenantId, db }) => {
+      const account = await requireAccount(db, tenantId, v.uuid("account_id", req.accountId));
       return { account: accountToProto(account) };
     }),
 
-    listAccounts: scoped<ListAccountsRequest, ListAccountsResponse>(deps, "ListAccounts", async (req, { tenantId, pages }) => {
-      const { accounts, nextPageToken } = await listAccounts(prisma, tenantId, pages.read(req.page));
+    listAccounts: scoped<ListAccountsRequest, ListAccountsResponse>(deps, "ListAccounts", async (req, { tenantId, pages, db }) => {
+      const { accounts, nextPageToken } = await listAccounts(db, tenantId, pages.read(req.page));
       return { accounts: accounts.map(accountToProto), page: pages.next(nextPageToken) };
     }),
 
-    updateAccount: scoped<UpdateAccountRequest, UpdateAccountResponse>(deps, "UpdateAccount", async (req, { tenantId }) => {
+    updateAccount: scoped<UpdateAccountRequest, UpdateAccountResponse>(deps, "UpdateAccount", async (req, { tenantId, db }) => {
       const id = v.uuid("account_id", req.accountId);
-      const account = await renameAccount(prisma, tenantId, id, v.optionalName("name", req.name));
+      const account = await renameAccount(db, tenantId, id, v.optionalName("name", req.name));
       return { account: accountToProto(account) };
     }),
 
-    deleteAccount: scoped<DeleteAccountRequest, DeleteAccountResponse>(deps, "DeleteAccount", async (req, { tenantId }) => {
-      const deletedUsers = await deleteAccount(prisma, tenantId, v.uuid("account_id", req.accountId), req.cascade);
+    deleteAccount: scoped<DeleteAccountRequest, DeleteAccountResponse>(deps, "DeleteAccount", async (req, { tenantId, db }) => {
+      const deletedUsers = await deleteAccount(db, tenantId, v.uuid("account_id", req.accountId), req.cascade);
       return { deletedUsers };
     }),
   };

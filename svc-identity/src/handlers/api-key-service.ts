@@ -21,10 +21,10 @@ import { actorOf, scoped, type HandlerDeps } from "./scope.js";
 import { apiKeyToProto } from "./to-proto.js";
 
 export function apiKeyService(deps: HandlerDeps): ServiceRegistration {
-  const { prisma, config } = deps;
+  const { config } = deps;
   const implementation: ApiKeyServiceServer = {
-    createApiKey: scoped<CreateApiKeyRequest, CreateApiKeyResponse>(deps, "CreateApiKey", async (req, { tenantId, ctx }) => {
-      const { apiKey, secret } = await createApiKey(prisma, tenantId, {
+    createApiKey: scoped<CreateApiKeyRequest, CreateApiKeyResponse>(deps, "CreateApiKey", async (req, { tenantId, ctx, db }) => {
+      const { apiKey, secret } = await createApiKey(db, tenantId, {
         name: v.name("name", req.name),
         scopes: scopes("scopes", req.scopes),
         expiresAt: v.futureTime("expire_time", req.expireTime),
@@ -33,25 +33,25 @@ export function apiKeyService(deps: HandlerDeps): ServiceRegistration {
       return { apiKey: apiKeyToProto(apiKey), secret };
     }),
 
-    getApiKey: scoped<GetApiKeyRequest, GetApiKeyResponse>(deps, "GetApiKey", async (req, { tenantId }) => {
-      const apiKey = await requireApiKey(prisma, tenantId, v.uuid("api_key_id", req.apiKeyId));
+    getApiKey: scoped<GetApiKeyRequest, GetApiKeyResponse>(deps, "GetApiKey", async (req, { tenantId, db }) => {
+      const apiKey = await requireApiKey(db, tenantId, v.uuid("api_key_id", req.apiKeyId));
       return { apiKey: apiKeyToProto(apiKey) };
     }),
 
-    listApiKeys: scoped<ListApiKeysRequest, ListApiKeysResponse>(deps, "ListApiKeys", async (req, { tenantId, pages }) => {
-      const { apiKeys, nextPageToken } = await listApiKeys(prisma, tenantId, pages.read(req.page), req.includeRevoked);
+    listApiKeys: scoped<ListApiKeysRequest, ListApiKeysResponse>(deps, "ListApiKeys", async (req, { tenantId, pages, db }) => {
+      const { apiKeys, nextPageToken } = await listApiKeys(db, tenantId, pages.read(req.page), req.includeRevoked);
       return { apiKeys: apiKeys.map(apiKeyToProto), page: pages.next(nextPageToken) };
     }),
 
-    rotateApiKey: scoped<RotateApiKeyRequest, RotateApiKeyResponse>(deps, "RotateApiKey", async (req, { tenantId, ctx }) => {
+    rotateApiKey: scoped<RotateApiKeyRequest, RotateApiKeyResponse>(deps, "RotateApiKey", async (req, { tenantId, ctx, db }) => {
       const id = v.uuid("api_key_id", req.apiKeyId);
       const grace = gracePeriod("grace_period_seconds", req.gracePeriodSeconds, config.API_KEY_GRACE_DEFAULT_SECONDS);
-      const { apiKey, secret } = await rotateApiKey(prisma, tenantId, id, grace, actorOf(ctx));
+      const { apiKey, secret } = await rotateApiKey(db, tenantId, id, grace, actorOf(ctx));
       return { apiKey: apiKeyToProto(apiKey), secret };
     }),
 
-    revokeApiKey: scoped<RevokeApiKeyRequest, RevokeApiKeyResponse>(deps, "RevokeApiKey", async (req, { tenantId }) => {
-      const apiKey = await revokeApiKey(prisma, tenantId, v.uuid("api_key_id", req.apiKeyId));
+    revokeApiKey: scoped<RevokeApiKeyRequest, RevokeApiKeyResponse>(deps, "RevokeApiKey", async (req, { tenantId, db }) => {
+      const apiKey = await revokeApiKey(db, tenantId, v.uuid("api_key_id", req.apiKeyId));
       return { apiKey: apiKeyToProto(apiKey) };
     }),
   };

@@ -41,9 +41,8 @@ export function auditEventToProto(e: StoredAuditEvent): AuditEvent {
 }
 
 export function auditService(deps: HandlerDeps): ServiceRegistration {
-  const { prisma } = deps;
   const implementation: AuditServiceServer = {
-    listAuditEvents: scoped<ListAuditEventsRequest, ListAuditEventsResponse>(deps, "ListAuditEvents", async (req, { tenantId, pages }) => {
+    listAuditEvents: scoped<ListAuditEventsRequest, ListAuditEventsResponse>(deps, "ListAuditEvents", async (req, { tenantId, pages, db }) => {
       if (req.fromTime && req.toTime && req.fromTime >= req.toTime) throw new InvalidArgumentError("to_time", "must be after from_time");
       const filter = {
         action: filterText("action", req.action),
@@ -51,7 +50,7 @@ export function auditService(deps: HandlerDeps): ServiceRegistration {
         from: req.fromTime,
         to: req.toTime,
       };
-      const { events, nextPageToken } = await listAuditEvents(prisma, tenantId, pages.read(req.page), filter);
+      const { events, nextPageToken } = await listAuditEvents(db, tenantId, pages.read(req.page), filter);
       return { events: events.map(auditEventToProto), page: pages.next(nextPageToken) };
     }),
   };

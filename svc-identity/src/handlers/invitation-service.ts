@@ -20,11 +20,11 @@ import { actorOf, scoped, type HandlerDeps } from "./scope.js";
 import { invitationToProto } from "./to-proto.js";
 
 export function invitationService(deps: HandlerDeps): ServiceRegistration {
-  const { prisma, config } = deps;
+  const { config } = deps;
   const ttlMs = config.INVITATION_TTL_HOURS * 3_600_000;
   const implementation: InvitationServiceServer = {
-    createInvitation: scoped<CreateInvitationRequest, CreateInvitationResponse>(deps, "CreateInvitation", async (req, { tenantId, ctx }) => {
-      const { invitation, code } = await createInvitation(prisma, tenantId, {
+    createInvitation: scoped<CreateInvitationRequest, CreateInvitationResponse>(deps, "CreateInvitation", async (req, { tenantId, ctx, db }) => {
+      const { invitation, code } = await createInvitation(db, tenantId, {
         accountId: v.uuid("account_id", req.accountId),
         email: v.email("email", req.email),
         role: role("role", req.role),
@@ -35,23 +35,23 @@ export function invitationService(deps: HandlerDeps): ServiceRegistration {
       return { invitation: invitationToProto(invitation), code };
     }),
 
-    getInvitation: scoped<GetInvitationRequest, GetInvitationResponse>(deps, "GetInvitation", async (req, { tenantId }) => {
-      const invitation = await requireInvitation(prisma, tenantId, v.uuid("invitation_id", req.invitationId));
+    getInvitation: scoped<GetInvitationRequest, GetInvitationResponse>(deps, "GetInvitation", async (req, { tenantId, db }) => {
+      const invitation = await requireInvitation(db, tenantId, v.uuid("invitation_id", req.invitationId));
       return { invitation: invitationToProto(invitation) };
     }),
 
-    listInvitations: scoped<ListInvitationsRequest, ListInvitationsResponse>(deps, "ListInvitations", async (req, { tenantId, pages }) => {
-      const { invitations, nextPageToken } = await listInvitations(prisma, tenantId, pages.read(req.page), req.includeClosed);
+    listInvitations: scoped<ListInvitationsRequest, ListInvitationsResponse>(deps, "ListInvitations", async (req, { tenantId, pages, db }) => {
+      const { invitations, nextPageToken } = await listInvitations(db, tenantId, pages.read(req.page), req.includeClosed);
       return { invitations: invitations.map(invitationToProto), page: pages.next(nextPageToken) };
     }),
 
-    resendInvitation: scoped<ResendInvitationRequest, ResendInvitationResponse>(deps, "ResendInvitation", async (req, { tenantId }) => {
-      const { invitation, code } = await resendInvitation(prisma, tenantId, v.uuid("invitation_id", req.invitationId), ttlMs);
+    resendInvitation: scoped<ResendInvitationRequest, ResendInvitationResponse>(deps, "ResendInvitation", async (req, { tenantId, db }) => {
+      const { invitation, code } = await resendInvitation(db, tenantId, v.uuid("invitation_id", req.invitationId), ttlMs);
       return { invitation: invitationToProto(invitation), code };
     }),
 
-    revokeInvitation: scoped<RevokeInvitationRequest, RevokeInvitationResponse>(deps, "RevokeInvitation", async (req, { tenantId }) => {
-      const invitation = await revokeInvitation(prisma, tenantId, v.uuid("invitation_id", req.invitationId));
+    revokeInvitation: scoped<RevokeInvitationRequest, RevokeInvitationResponse>(deps, "RevokeInvitation", async (req, { tenantId, db }) => {
+      const invitation = await revokeInvitation(db, tenantId, v.uuid("invitation_id", req.invitationId));
       return { invitation: invitationToProto(invitation) };
     }),
   };

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, NotFoundError, unary, type ServiceRegistration } from "@apgms/common";
+import { asPlatform, InvalidArgumentError, NotFoundError, unary, type ServiceRegistration } from "@apgms/common";
 import {
   MembershipServiceService,
   type AcceptInvitationRequest,
@@ -44,20 +44,24 @@ function identity(value: Identity | undefined): CheckedIdentity {
   };
 }
 
-/** Not tenant-scoped: the verified identity the edge passes is the key to everything here. */
+/**
+ * Not tenant-scoped: the verified identity the edge passes is the key to
+ * everything here, across tenants, so each RPC runs in the platform scope.
+ */
 export function membershipService(deps: HandlerDeps): ServiceRegistration {
   const { prisma, logger } = deps;
   const implementation: MembershipServiceServer = {
     listMemberships: unary<ListMembershipsRequest, ListMembershipsResponse>(logger, "ListMemberships", async (req) => {
       const id = identity(req.identity);
-      const rows = await listMemberships(prisma, id.oidcIssuer, id.oidcSubject);
+      const rows = await asPlatform(prisma, (tx) => listMemberships(tx, id.oidcIssuer, id.oidcSubject));
       return { memberships: rows.map((m) => ({ user: userToProto(m.user), tenant: tenantToProto(m.tenant) })) };
     }),
 
     listInvitationsForEmail: unary<ListInvitationsForEmailRequest, ListInvitationsForEmailResponse>(logger, "ListInvitationsForEmail", async (req) => {
       const id = identity(req.identity);
-      if (!id.verifiedEmail) return { invitations: [] };
-      const rows = await listInvitationsForEmail(prisma, id.verifiedEmail);
+      const email = id.verifiedEmail;
+      if (!email) return { invitations: [] };
+      const rows = await asPlatform(prisma, (tx) => listInvitationsForEmail(tx, email));
       return {
         invitations: rows.map((r) => ({ invitation: invitationToProto(r.invitation), tenantName: r.tenant.name, tenantSlug: r.tenant.slug })),
       };
@@ -75,23 +79,25 @@ export function membershipService(deps: HandlerDeps): ServiceRegistration {
       } else {
         throw new InvalidArgumentError("invitation_id", "give the invitation's id or its code");
       }
-      const { user, tenant } = await acceptInvitation(prisma, {
+      const acceptance = {
         by,
         oidcIssuer: id.oidcIssuer,
         oidcSubject: id.oidcSubject,
         fallbackDisplayName: id.name ?? id.email ?? "New user",
-      });
+      };
+      const { user, tenant } = await asPlatform(prisma, (tx) => acceptInvitation(tx, acceptance));
       return { membership: { user: userToProto(user), tenant: tenantToProto(tenant) } };
     }),
 
     listRestorableTenants: unary<ListRestorableTenantsRequest, ListRestorableTenantsResponse>(logger, "ListRestorableTenants", async (req) => {
       const id = identity(req.identity);
-      return { tenants: (await listRestorableTenants(prisma, id)).map(tenantToProto) };
+      return { tenants: (await asPlatform(prisma, (tx) => listRestorableTenants(tx, id))).map(tenantToProto) };
     }),
 
     restoreTenant: unary<RestoreTenantRequest, RestoreTenantResponse>(logger, "RestoreTenant", async (req) => {
       const id = identity(req.identity);
-      const tenant = await restoreTenant(prisma, v.uuid("tenant_id", req.tenantId), id);
+      const tenantId = v.uuid("tenant_id", req.tenantId);
+      const tenant = await asPlatform(prisma, (tx) => restoreTenant(tx, tenantId, id));
       return { tenant: tenantToProto(tenant) };
     }),
   };

@@ -1,4 +1,4 @@
-import { NotFoundError, unary, UnauthenticatedError, type ServiceRegistration } from "@apgms/common";
+import { asPlatform, NotFoundError, unary, UnauthenticatedError, type ServiceRegistration } from "@apgms/common";
 import {
   PrincipalServiceService,
   type PrincipalServiceServer,
@@ -13,7 +13,10 @@ import * as v from "../domain/validate.js";
 import type { HandlerDeps } from "./scope.js";
 import { apiKeyToProto, tenantToProto, userToProto } from "./to-proto.js";
 
-/** Not tenant-scoped: the edge calls it to learn who (and which tenant) a credential is. */
+/**
+ * Not tenant-scoped: the edge calls it to learn who (and which tenant) a
+ * credential is, so both lookups run in the platform scope (every tenant's rows).
+ */
 export function principalService(deps: HandlerDeps): ServiceRegistration {
   const { prisma, logger } = deps;
   const implementation: PrincipalServiceServer = {
@@ -21,14 +24,14 @@ export function principalService(deps: HandlerDeps): ServiceRegistration {
       const issuer = v.text("issuer", req.issuer, 500);
       const subject = v.text("subject", req.subject, 255);
       const tenant = (req.tenant ?? "").trim().slice(0, 63);
-      const found = await resolveOidcSubject(prisma, issuer, subject, tenant);
+      const found = await asPlatform(prisma, (tx) => resolveOidcSubject(tx, issuer, subject, tenant));
       if (!found) throw new NotFoundError("user for this OIDC subject");
       return { user: userToProto(found.user), tenant: tenantToProto(found.tenant) };
     }),
 
     verifyApiKey: unary<VerifyApiKeyRequest, VerifyApiKeyResponse>(logger, "VerifyApiKey", async (req) => {
       // One answer for every failure: a caller learns nothing about which keys exist.
-      const found = await verifyApiKeySecret(prisma, req.secret);
+      const found = await asPlatform(prisma, (tx) => verifyApiKeySecret(tx, req.secret));
       if (!found) throw new UnauthenticatedError("invalid API key");
       return { apiKey: apiKeyToProto(found.apiKey), tenant: tenantToProto(found.tenant) };
     }),

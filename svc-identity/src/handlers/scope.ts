@@ -4,10 +4,12 @@ import {
   principalToString,
   unary,
   UnauthenticatedError,
+  withTenant,
   type Logger,
   type RequestContext,
 } from "@apgms/common";
 import type { PrismaClient } from "../generated/prisma/client.js";
+import type { Tx } from "../db/client.js";
 import { requireLiveTenant } from "../db/tenants.js";
 import { listPages, type ListPages } from "../domain/pagination.js";
 import { isUuid } from "../domain/validate.js";
@@ -15,6 +17,7 @@ import type { IdentityConfig } from "../config.js";
 
 /** What every handler factory receives. */
 export interface HandlerDeps {
+  /** Connected as the service's role: row-level security applies to every query. */
   prisma: PrismaClient;
   logger: Logger;
   config: Pick<IdentityConfig, "TENANT_RETENTION_DAYS" | "API_KEY_GRACE_DEFAULT_SECONDS" | "INVITATION_TTL_HOURS" | "PAGE_TOKEN_SECRET">;
@@ -36,6 +39,8 @@ export function actorOf(ctx: RequestContext): string {
 export interface Scope {
   tenantId: string;
   ctx: RequestContext;
+  /** The call's transaction, scoped to `tenantId` by row-level security: every query goes through it. */
+  db: Tx;
   /** This call's page tokens, bound to the RPC, the tenant and the request's other fields. */
   pages: ListPages;
 }
@@ -43,14 +48,18 @@ export interface Scope {
 /**
  * `unary()` for a tenant-scoped RPC: refuses a call without tenant context
  * (UNAUTHENTICATED) or whose tenant is missing or soft-deleted (NOT_FOUND)
- * before the handler runs.
+ * before the handler runs, and runs the handler in one transaction scoped to
+ * the tenant (withTenant): a query that forgets its tenant filter still sees
+ * only this tenant's rows, and a query outside `db` sees none.
  */
 export function scoped<Req extends object, Res>(deps: HandlerDeps, method: string, handler: (request: Req, scope: Scope) => Promise<Res>) {
   const codec = new PageTokenCodec(deps.config.PAGE_TOKEN_SECRET);
   const list = `apgms.identity.v1/${method}`;
   return unary<Req, Res>(deps.logger, method, async (request, ctx) => {
     const tenantId = tenantIdOf(ctx);
-    await requireLiveTenant(deps.prisma, tenantId);
-    return handler(request, { tenantId, ctx, pages: listPages(codec, list, tenantId, request) });
+    return withTenant<Tx, Res>(deps.prisma, tenantId, async (db) => {
+      await requireLiveTenant(db, tenantId);
+      return handler(request, { tenantId, ctx, db, pages: listPages(codec, list, tenantId, request) });
+    });
   });
 }

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, NotFoundError, unary, type ServiceRegistration } from "@apgms/common";
+import { asPlatform, InvalidArgumentError, NotFoundError, unary, type ServiceRegistration } from "@apgms/common";
 import {
   TenantServiceService,
   type CreateTenantRequest,
@@ -43,30 +43,30 @@ export function tenantService(deps: HandlerDeps): ServiceRegistration {
       return { tenant: tenantToProto(tenant), accountId: account.id, ownerUserId: owner.id };
     }),
 
-    getTenant: scoped<GetTenantRequest, GetTenantResponse>(deps, "GetTenant", async (req, { tenantId }) => {
+    getTenant: scoped<GetTenantRequest, GetTenantResponse>(deps, "GetTenant", async (req, { tenantId, db }) => {
       sameTenant(req.tenantId, tenantId);
-      const tenant = await requireLiveTenant(prisma, tenantId);
+      const tenant = await requireLiveTenant(db, tenantId);
       return { tenant: tenantToProto(tenant) };
     }),
 
-    updateTenant: scoped<UpdateTenantRequest, UpdateTenantResponse>(deps, "UpdateTenant", async (req, { tenantId }) => {
+    updateTenant: scoped<UpdateTenantRequest, UpdateTenantResponse>(deps, "UpdateTenant", async (req, { tenantId, db }) => {
       sameTenant(req.tenantId, tenantId);
-      const tenant = await updateTenant(prisma, tenantId, {
+      const tenant = await updateTenant(db, tenantId, {
         name: v.optionalName("name", req.name),
         deletionProtection: req.deletionProtection,
       });
       return { tenant: tenantToProto(tenant) };
     }),
 
-    deleteTenant: scoped<DeleteTenantRequest, DeleteTenantResponse>(deps, "DeleteTenant", async (req, { tenantId }) => {
+    deleteTenant: scoped<DeleteTenantRequest, DeleteTenantResponse>(deps, "DeleteTenant", async (req, { tenantId, db }) => {
       sameTenant(req.tenantId, tenantId);
-      const tenant = await softDeleteTenant(prisma, tenantId, req.confirmation, config.TENANT_RETENTION_DAYS);
+      const tenant = await softDeleteTenant(db, tenantId, req.confirmation, config.TENANT_RETENTION_DAYS);
       return { tenant: tenantToProto(tenant) };
     }),
 
     purgeDeletedTenants: unary<PurgeDeletedTenantsRequest, PurgeDeletedTenantsResponse>(logger, "PurgeDeletedTenants", async (req) => {
       if (req.limit < 0) throw new InvalidArgumentError("limit", "must not be negative");
-      const purgedTenantIds = await purgeDeletedTenants(prisma, Math.min(req.limit || 100, 1_000));
+      const purgedTenantIds = await asPlatform(prisma, (tx) => purgeDeletedTenants(tx, Math.min(req.limit || 100, 1_000)));
       if (purgedTenantIds.length) logger.info({ purgedTenantIds }, "purged deleted tenants past their retention window");
       return { purgedTenantIds };
     }),

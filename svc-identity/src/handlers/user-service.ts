@@ -20,10 +20,9 @@ import { scoped, type HandlerDeps } from "./scope.js";
 import { userToProto } from "./to-proto.js";
 
 export function userService(deps: HandlerDeps): ServiceRegistration {
-  const { prisma } = deps;
   const implementation: UserServiceServer = {
-    createUser: scoped<CreateUserRequest, CreateUserResponse>(deps, "CreateUser", async (req, { tenantId }) => {
-      const user = await createUser(prisma, tenantId, {
+    createUser: scoped<CreateUserRequest, CreateUserResponse>(deps, "CreateUser", async (req, { tenantId, db }) => {
+      const user = await createUser(db, tenantId, {
         accountId: v.uuid("account_id", req.accountId),
         email: v.email("email", req.email),
         displayName: v.name("display_name", req.displayName),
@@ -34,28 +33,28 @@ export function userService(deps: HandlerDeps): ServiceRegistration {
       return { user: userToProto(user) };
     }),
 
-    getUser: scoped<GetUserRequest, GetUserResponse>(deps, "GetUser", async (req, { tenantId }) => {
-      const user = await requireUser(prisma, tenantId, v.uuid("user_id", req.userId));
+    getUser: scoped<GetUserRequest, GetUserResponse>(deps, "GetUser", async (req, { tenantId, db }) => {
+      const user = await requireUser(db, tenantId, v.uuid("user_id", req.userId));
       return { user: userToProto(user) };
     }),
 
-    listUsers: scoped<ListUsersRequest, ListUsersResponse>(deps, "ListUsers", async (req, { tenantId, pages }) => {
+    listUsers: scoped<ListUsersRequest, ListUsersResponse>(deps, "ListUsers", async (req, { tenantId, pages, db }) => {
       const accountId = v.optionalUuid("account_id", req.accountId);
-      const { users, nextPageToken } = await listUsers(prisma, tenantId, pages.read(req.page), accountId);
+      const { users, nextPageToken } = await listUsers(db, tenantId, pages.read(req.page), accountId);
       return { users: users.map(userToProto), page: pages.next(nextPageToken) };
     }),
 
-    updateUser: scoped<UpdateUserRequest, UpdateUserResponse>(deps, "UpdateUser", async (req, { tenantId }) => {
+    updateUser: scoped<UpdateUserRequest, UpdateUserResponse>(deps, "UpdateUser", async (req, { tenantId, db }) => {
       const id = v.uuid("user_id", req.userId);
-      const user = await updateUser(prisma, tenantId, id, {
+      const user = await updateUser(db, tenantId, id, {
         displayName: v.optionalName("display_name", req.displayName),
         role: req.role === undefined ? undefined : role("role", req.role),
       });
       return { user: userToProto(user) };
     }),
 
-    deleteUser: scoped<DeleteUserRequest, DeleteUserResponse>(deps, "DeleteUser", async (req, { tenantId }) => {
-      await deleteUser(prisma, tenantId, v.uuid("user_id", req.userId));
+    deleteUser: scoped<DeleteUserRequest, DeleteUserResponse>(deps, "DeleteUser", async (req, { tenantId, db }) => {
+      await deleteUser(db, tenantId, v.uuid("user_id", req.userId));
       return {};
     }),
   };

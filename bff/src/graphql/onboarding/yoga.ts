@@ -5,6 +5,8 @@ import { GraphQLError } from "graphql";
 import { AuthError } from "../../auth/errors.js";
 import type { TokenClaims } from "../../auth/jwt-verifier.js";
 import type { IdentityClients } from "../../identity-clients.js";
+import type { EdgeAudit } from "../../audit/edge-audit.js";
+import { outcomeOf } from "../audit.js";
 import { createMaskError } from "../errors.js";
 import { graphqlLimits, type PersistedOperations, type RequestLimits } from "../limits/index.js";
 import { useHttpStatus } from "../use-http-status.js";
@@ -50,6 +52,7 @@ export interface OnboardingOptions {
   logger: Logger;
   development: boolean;
   signUpEnabled: boolean;
+  audit: EdgeAudit;
   onMembershipChange?: (claims: TokenClaims) => void;
   /** The same document limits (and allow-list) as the tenant's schema. */
   requestLimits: RequestLimits;
@@ -59,12 +62,17 @@ export interface OnboardingOptions {
 /** The GraphQL an identity sees before it belongs to a tenant: join, restore or create one. */
 export function buildOnboardingYoga(options: OnboardingOptions) {
   const { identity, logger, development, signUpEnabled, onMembershipChange } = options;
-  // The same line as useAuditLog's, with the identity in place of a user principal (there is none yet).
+  // One record per mutation, as auditMutations makes them, with the identity in place of a user
+  // principal (there is none yet); the tenant it joined, created or restored is also the target.
   const audit = ({ claims, mutation, tenantId, errors }: AuditEntry) =>
-    logger.info(
-      { audit: true, principal: `identity:${claims.iss}#${claims.sub}`, tenantId, mutation: [mutation], outcome: errors.length ? "refused" : "ok", errors },
-      "mutation",
-    );
+    options.audit.record({
+      action: mutation,
+      principal: `identity:${claims.iss}#${claims.sub}`,
+      tenantId: tenantId ?? "",
+      targetIds: tenantId ? [tenantId] : [],
+      outcome: errors[0] ? outcomeOf(errors[0]) : "ok",
+      errorCodes: errors,
+    });
   const limits = graphqlLimits({ limits: options.requestLimits, development, persistedOperations: options.persistedOperations });
   const ops = identityResolvers<OnboardingServerContext>({ identity, signUpEnabled, onMembershipChange, audit }, (ctx) => ctx.claims);
   return createYoga<OnboardingServerContext>({
