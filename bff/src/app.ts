@@ -1,11 +1,12 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type RequestListener, type Server } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { Logger } from "@apgms/common/logger";
-import { createHealthClient } from "@apgms/common/grpc/health-client";
 import express from "express";
 import type { Redis } from "ioredis";
 import { createAuditTrail } from "@apgms/common/audit/trail";
 import { createEdgeAudit, type EdgeAudit } from "./audit/edge-audit.js";
 import { createAuthenticator } from "./auth/authenticator.js";
+import type { RevocationChannel } from "./auth/revocations.js";
 import type { JwtVerifier } from "./auth/jwt-verifier.js";
 import type { Config } from "./config.js";
 import { buildOnboardingYoga } from "./graphql/onboarding/yoga.js";
@@ -33,6 +34,10 @@ export interface AppDeps {
   jwt: JwtVerifier;
   /** The audit trail (stored through NATS: see startStoredAudit); default: log lines and OTLP log records only. */
   audit?: EdgeAudit;
+  /** Fan-out of auth cache invalidations to the other edge instances (NATS); without it they wait out AUTH_CACHE_SECONDS. */
+  revocations?: RevocationChannel;
+  /** Serve HTTPS with this certificate chain and key (PEM) instead of plain HTTP. */
+  https?: { cert: Buffer; key: Buffer };
 }
 
 export interface App {
@@ -48,7 +53,7 @@ export function buildApp(deps: AppDeps): App {
   const devSignIn = development && config.DEV_SIGN_IN_USERS?.length
     ? { users: config.DEV_SIGN_IN_USERS, issuerUrl: config.DEV_OIDC_ISSUER ?? config.OIDC_ISSUER }
     : undefined;
-  const auth = createAuthenticator({ jwt, identity, redis, logger, cacheSeconds: config.AUTH_CACHE_SECONDS });
+  const auth = createAuthenticator({ jwt, identity, redis, logger, cacheSeconds: config.AUTH_CACHE_SECONDS, revocations: deps.revocations });
   const audit = deps.audit ?? createEdgeAudit(createAuditTrail({ source: "bff", logger }));
   const limits = requestLimits(config);
   const persistedOperations = config.PERSISTED_OPERATIONS_FILE ? loadPersistedOperations(config.PERSISTED_OPERATIONS_FILE) : undefined;
@@ -72,7 +77,7 @@ export function buildApp(deps: AppDeps): App {
   const limiter = rateLimits && createEdgeLimiter({ redis, settings: rateLimits, logger });
   const graphql = createGraphqlHandler({ yoga, onboarding, auth, audit, logger, development, trustProxy: config.TRUST_PROXY, limiter, requestTimeoutMs: limits.timeoutMs, cors: createCors(config.CORS_ORIGINS ?? []) });
 
-  const identityHealth = createHealthClient(config.IDENTITY_GRPC_ADDRESS);
+  const identityHealth = identity.health;
   const securityHeaders = createSecurityHeaders({ development });
   const rest = express();
   rest.disable("x-powered-by");
@@ -91,7 +96,7 @@ export function buildApp(deps: AppDeps): App {
     res.status(404).json({ errors: [{ message: "not found", extensions: { code: "NOT_FOUND" } }] });
   });
 
-  const server = createServer((req, res) => {
+  const handler: RequestListener = (req, res) => {
     securityHeaders(req, res);
     const url = req.url ?? "/";
     if (url === "/graphql" || url.startsWith("/graphql?")) {
@@ -102,7 +107,8 @@ export function buildApp(deps: AppDeps): App {
       return;
     }
     rest(req, res);
-  });
+  };
+  const server: Server = deps.https ? createHttpsServer({ cert: deps.https.cert, key: deps.https.key }, handler) : createServer(handler);
   server.keepAliveTimeout = 65_000;
   // How long a client may take to send a whole request (slow uploads, slowloris); Node checks every 30 s.
   server.requestTimeout = limits.timeoutMs;
@@ -119,7 +125,6 @@ export function buildApp(deps: AppDeps): App {
         cut.unref();
         server.close(() => {
           clearTimeout(cut);
-          identityHealth.close();
           resolve();
         });
         server.closeIdleConnections();

@@ -3,6 +3,7 @@ import path from "node:path";
 import { createHealthClient } from "@apgms/common/grpc/health-client";
 import { deployMigrations } from "@apgms/common/migrate/index";
 import { createTestDatabase, type TestDatabase } from "@apgms/common/testing/database";
+import { testMinter } from "@apgms/common/testing/service-keys";
 import { expect } from "chai";
 import type { App } from "../src/app.js";
 import { createIdentityClients, type IdentityClients } from "../src/identity-clients.js";
@@ -54,7 +55,7 @@ describe("edge across a restart of svc-identity", function () {
     await deployMigrations({ databaseUrl: db.url, schema: "identity", migrationsDir: path.join(repoRoot, "svc-identity/prisma/migrations") });
     port = await freePort();
     await startIdentity();
-    identity = createIdentityClients(`127.0.0.1:${port}`, { timeoutMs: 2_000 });
+    identity = createIdentityClients(`127.0.0.1:${port}`, { timeoutMs: 2_000, serviceTokens: testMinter("bff") });
     subject = (await provisionTenant(identity, s.issuerUrl, `restart-${Date.now()}`)).owner.subject;
     // Caches off: every request needs svc-identity.
     ({ app, url } = await startEdge({

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
+import { testServiceKeys } from "@apgms/common/testing/service-keys";
 import { expect } from "chai";
 import { AUDIENCE, getStack, type Stack } from "./stack.js";
 import { freePort, waitFor } from "./support.js";
@@ -26,6 +27,7 @@ describe("edge shutdown on SIGTERM", function () {
         OIDC_ISSUER: s.issuerUrl,
         OIDC_AUDIENCE: AUDIENCE,
         LOG_LEVEL: "warn",
+        SERVICE_TOKEN_PRIVATE_KEY: testServiceKeys().privateKeyPem,
       },
       stdio: ["ignore", "ignore", "inherit"],
     });

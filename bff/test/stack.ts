@@ -6,9 +6,12 @@ import { createLogger } from "@apgms/common/logger";
 import { createHealthClient } from "@apgms/common/grpc/health-client";
 import { deployMigrations } from "@apgms/common/migrate/index";
 import { createTestDatabase, type TestDatabase } from "@apgms/common/testing/database";
+import { deleteTestStreams, TEST_NATS_URL, testNatsPrefix } from "@apgms/common/testing/nats";
+import { testMinter, testServiceKeys } from "@apgms/common/testing/service-keys";
 import { Role } from "@apgms/proto/apgms/identity/v1/user";
 import { Redis } from "ioredis";
 import { Client as PgClient } from "pg";
+import { startStoredAudit } from "../src/audit/start.js";
 import { buildApp, type App } from "../src/app.js";
 import { createJwtVerifier } from "../src/auth/jwt-verifier.js";
 import { createDevIssuer } from "../src/dev-oidc/issuer.js";
@@ -81,9 +84,20 @@ async function startStack(): Promise<Stack> {
   cleanups.push(() => db.drop());
   await deployMigrations({ databaseUrl: db.url, schema: "identity", migrationsDir: path.join(repoRoot, "svc-identity/prisma/migrations") });
 
+  // The audit stream (and any other) of this stack only.
+  const natsPrefix = testNatsPrefix("bff");
+  cleanups.push(() => deleteTestStreams(natsPrefix));
   const grpcPort = await freePort();
   const child: ChildProcess = spawn(process.execPath, [path.join(repoRoot, "svc-identity/dist/src/main.js")], {
-    env: { ...process.env, DATABASE_URL: db.urlAs("apgms_identity_app"), GRPC_PORT: String(grpcPort), LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn", PAGE_TOKEN_SECRET: randomBytes(32).toString("hex") },
+    env: {
+      ...process.env, NATS_PREFIX: natsPrefix,
+      // As svc-identity's row-level-security role (its migration creates it), never the owner.
+      DATABASE_URL: db.urlAs("apgms_identity_app"),
+      GRPC_PORT: String(grpcPort),
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn",
+      PAGE_TOKEN_SECRET: randomBytes(32).toString("hex"),
+      SERVICE_TOKEN_PUBLIC_KEYS: testServiceKeys().publicKeyPem,
+    },
     stdio: ["ignore", "inherit", "inherit"],
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
@@ -111,16 +125,19 @@ async function startStack(): Promise<Stack> {
     redis.disconnect();
   });
 
-  const identity = createIdentityClients(address, { timeoutMs: 5_000 });
+  const identity = createIdentityClients(address, { timeoutMs: 5_000, serviceTokens: testMinter("bff") });
   cleanups.push(async () => identity.close());
   const logger = createLogger("bff-test", { level: process.env.TEST_LOG_LEVEL ?? "silent" });
   const jwt = createJwtVerifier({ issuer: issuerUrl, audience: AUDIENCE, jwksUri: `${issuerUrl}/.well-known/jwks.json`, clockToleranceSeconds: 5 });
+  const stored = await startStoredAudit({ natsUrl: TEST_NATS_URL, natsPrefix, logger });
+  cleanups.push(() => stored.close());
   const app: App = buildApp({
     config: { NODE_ENV: "test", OIDC_ISSUER: issuerUrl, AUTH_CACHE_SECONDS: 1, IDENTITY_GRPC_ADDRESS: address, TRUST_PROXY: false, SIGNUP_ENABLED: true },
     logger,
     identity,
     redis,
     jwt,
+    audit: stored.audit,
   });
   await new Promise<void>((resolve) => app.server.listen(0, "127.0.0.1", resolve));
   cleanups.push(() => app.close());

@@ -2,11 +2,16 @@ import type { AddressInfo } from "node:net";
 import { createServer as createNetServer } from "node:net";
 import type { Logger } from "@apgms/common/logger";
 import { createLogger } from "@apgms/common/logger";
+import { testServiceKeys } from "@apgms/common/testing/service-keys";
 import { Role } from "@apgms/proto/apgms/identity/v1/user";
 import type { Redis } from "ioredis";
 import { buildApp, type App, type AppDeps } from "../src/app.js";
 import { createJwtVerifier } from "../src/auth/jwt-verifier.js";
+import type { RevocationChannel } from "../src/auth/revocations.js";
 import type { IdentityClients } from "../src/identity-clients.js";
+
+// Services that tests spawn inherit the run's service token keys from the environment.
+testServiceKeys();
 
 /** A port that was free a moment ago (for processes that must be told their port up front). */
 export async function freePort(): Promise<number> {
@@ -36,11 +41,15 @@ export interface EdgeOptions {
   redis: Redis;
   config?: Partial<AppDeps["config"]>;
   logger?: Logger;
+  /** Revocations shared with other edges (NATS). */
+  revocations?: RevocationChannel;
+  /** Serve HTTPS with this certificate and key. */
+  https?: AppDeps["https"];
 }
 
 /** A BFF of its own on port 0 (for tests that need other settings than the shared stack's). */
 export async function startEdge(options: EdgeOptions): Promise<{ app: App; url: string }> {
-  const { issuerUrl, audience, identity, redis, config = {}, logger = createLogger("test", { level: "silent" }) } = options;
+  const { issuerUrl, audience, identity, redis, config = {}, logger = createLogger("test", { level: "silent" }), revocations, https } = options;
   const app = buildApp({
     config: {
       NODE_ENV: "production",
@@ -55,9 +64,11 @@ export async function startEdge(options: EdgeOptions): Promise<{ app: App; url: 
     identity,
     redis,
     jwt: createJwtVerifier({ issuer: issuerUrl, audience, jwksUri: `${issuerUrl}/.well-known/jwks.json`, clockToleranceSeconds: 5 }),
+    revocations,
+    https,
   });
   await new Promise<void>((resolve) => app.server.listen(0, "127.0.0.1", resolve));
-  return { app, url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` };
+  return { app, url: `${https ? "https" : "http"}://127.0.0.1:${(app.server.address() as AddressInfo).port}` };
 }
 
 export interface ProvisionedTenant {

@@ -6,6 +6,7 @@ import { createHealthClient } from "@apgms/common/grpc/health-client";
 import { deployMigrations } from "@apgms/common/migrate/index";
 import { startTelemetry } from "@apgms/common/telemetry";
 import { createTestDatabase, type TestDatabase } from "@apgms/common/testing/database";
+import { testMinter } from "@apgms/common/testing/service-keys";
 import { ProxyTracerProvider, trace } from "@opentelemetry/api";
 import { expect } from "chai";
 import { Redis } from "ioredis";
@@ -107,7 +108,7 @@ describe("tracing (OTLP export across BFF → gRPC → Postgres)", function () {
     cleanups.push(() => new Promise((resolve) => issuer.close(() => resolve())));
 
     // Seed a tenant whose owner signs in through the development issuer.
-    const identity = createIdentityClients(identityAddress, { timeoutMs: 5_000 });
+    const identity = createIdentityClients(identityAddress, { timeoutMs: 5_000, serviceTokens: testMinter("test") });
     const slug = `tracing-${randomBytes(3).toString("hex")}`;
     const ownerEmail = `owner@${slug}.test`;
     try {

@@ -8,9 +8,11 @@ import { unary } from "../src/grpc/handler.js";
 import { createHealthClient } from "../src/grpc/health-client.js";
 import { createGrpcServer, type GrpcServerHandle } from "../src/grpc/server.js";
 import { createLogger } from "../src/logger.js";
+import { testMinter, testVerifier } from "../src/testing/service-keys.js";
 
 describe("gRPC bootstrap, client and error model", () => {
   const logger = createLogger("test", { level: "silent" });
+  const credentials = testMinter().forAudience("svc-test");
   let handle: GrpcServerHandle;
   let address: string;
   let getCalls = 0;
@@ -40,7 +42,7 @@ describe("gRPC bootstrap, client and error model", () => {
   };
 
   before(async () => {
-    handle = createGrpcServer({ logger, services: [{ name: "apgms.identity.v1.TenantService", definition: TenantServiceService, implementation: impl }] });
+    handle = createGrpcServer({ logger, serviceTokens: testVerifier("svc-test"), services: [{ name: "apgms.identity.v1.TenantService", definition: TenantServiceService, implementation: impl }] });
     address = `127.0.0.1:${await handle.listen("127.0.0.1", 0)}`;
   });
   after(() => handle.shutdown());
@@ -49,15 +51,15 @@ describe("gRPC bootstrap, client and error model", () => {
     seen = undefined;
   });
 
-  it("propagates request id, tenant and principal as metadata", async () => {
-    const { client, raw } = connect(TenantServiceClient, address);
+  it("propagates the request id, and tenant and principal through the service token", async () => {
+    const { client, raw } = connect(TenantServiceClient, address, { credentials });
     await client.getTenant({ tenantId: "t1" }, { context: { requestId: "req-1", tenantId: "t1", principal: { kind: "user", id: "u1" } } });
     expect(seen).to.deep.include({ requestId: "req-1", tenantId: "t1", principal: { kind: "user", id: "u1" } });
     raw.close();
   });
 
   it("retries an idempotent read on UNAVAILABLE, never a write", async () => {
-    const { client, raw } = connect(TenantServiceClient, address, { retries: 2 });
+    const { client, raw } = connect(TenantServiceClient, address, { retries: 2, credentials });
     failNext = 2;
     const res = await client.getTenant({ tenantId: "t1" });
     expect(res.tenant?.id).to.equal("t1");
@@ -70,14 +72,14 @@ describe("gRPC bootstrap, client and error model", () => {
   });
 
   it("applies a deadline to every call", async () => {
-    const { client, raw } = connect(TenantServiceClient, address, { timeoutMs: 100 });
+    const { client, raw } = connect(TenantServiceClient, address, { timeoutMs: 100, credentials });
     const err = (await client.getTenant({ tenantId: "slow" }).catch((e: unknown) => e)) as ServiceError;
     expect(err.code).to.equal(status.DEADLINE_EXCEEDED);
     raw.close();
   });
 
   it("maps domain errors to statuses with the field, and masks unknown errors", async () => {
-    const { client, raw } = connect(TenantServiceClient, address);
+    const { client, raw } = connect(TenantServiceClient, address, { credentials });
     const notFound = (await client.getTenant({ tenantId: "missing" }).catch((e: unknown) => e)) as ServiceError;
     expect(notFound.code).to.equal(status.NOT_FOUND);
     expect(graphqlCodeFor(notFound.code)).to.equal("NOT_FOUND");

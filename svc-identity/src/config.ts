@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { createLogger, env, loadConfig, parseConfig, PAGE_TOKEN_MIN_KEY_BYTES } from "@apgms/common";
+import { createLogger, env, grpcTlsEnv, grpcTlsIssues, loadConfig, parseConfig, PAGE_TOKEN_MIN_KEY_BYTES, serviceTokenEnv } from "@apgms/common";
 import { z } from "zod";
 import { MAX_GRACE_SECONDS } from "./domain/grace-period.js";
 
@@ -31,7 +31,13 @@ export const configSchema = z.object({
     .default("")
     .transform((v) => v.split(",").map((k) => k.trim()).filter(Boolean))
     .pipe(z.array(z.string().refine((k) => Buffer.byteLength(k) >= PAGE_TOKEN_MIN_KEY_BYTES, `each key must be at least ${PAGE_TOKEN_MIN_KEY_BYTES} bytes`))),
+  /** Public keys of the service tokens callers (the edge) sign with; PEM, several during a rotation. Required in every environment. */
+  SERVICE_TOKEN_PUBLIC_KEYS: serviceTokenEnv.publicKeys(),
+  ...grpcTlsEnv,
 });
+
+/** This service's name: the audience its callers' service tokens must name. */
+export const SERVICE_NAME = "svc-identity";
 
 /** The Postgres schema this service owns; the Prisma models pin it. */
 export const DATABASE_SCHEMA = "identity";
@@ -39,6 +45,7 @@ export const DATABASE_SCHEMA = "identity";
 export type IdentityConfig = z.infer<typeof configSchema>;
 
 const serviceSchema = configSchema.superRefine((c, ctx) => {
+  for (const issue of grpcTlsIssues(c)) ctx.addIssue({ code: "custom", path: [issue.path], message: issue.message });
   if (c.NODE_ENV === "production" && c.PAGE_TOKEN_SECRET.length === 0) {
     ctx.addIssue({ code: "custom", path: ["PAGE_TOKEN_SECRET"], message: `required when NODE_ENV=production (comma-separated keys of ${PAGE_TOKEN_MIN_KEY_BYTES}+ bytes)` });
   }

@@ -1,6 +1,6 @@
 import { telemetry } from "./instrument.js";
-import { createLogger, exitOnSignals } from "@apgms/common";
-import { DATABASE_SCHEMA, loadIdentityConfig } from "./config.js";
+import { createLogger, createServiceTokenVerifier, exitOnSignals } from "@apgms/common";
+import { DATABASE_SCHEMA, loadIdentityConfig, SERVICE_NAME } from "./config.js";
 import { createPrisma } from "./db/client.js";
 import { auditStream } from "@apgms/common/audit/stream";
 import { connectNats } from "@apgms/common/nats/connect";
@@ -12,7 +12,8 @@ async function main(): Promise<void> {
   const config = loadIdentityConfig();
   const logger = createLogger("svc-identity", { level: config.LOG_LEVEL });
   const prisma = createPrisma({ databaseUrl: config.DATABASE_URL, schema: DATABASE_SCHEMA });
-  const handle = buildServer({ config, prisma, logger });
+  const serviceTokens = createServiceTokenVerifier({ audience: SERVICE_NAME, keys: config.SERVICE_TOKEN_PUBLIC_KEYS });
+  const handle = buildServer({ config, prisma, logger, serviceTokens, tls: config });
   const stopSweep = startPurgeSweep(prisma, logger, config.TENANT_PURGE_INTERVAL_SECONDS);
   const nc = await connectNats({ url: config.NATS_URL, name: "svc-identity" });
   const auditConsumer = await startAuditConsumer({ nc, db: prisma, logger, names: auditStream(config.NATS_PREFIX) });

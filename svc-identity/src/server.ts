@@ -1,5 +1,5 @@
 import path from "node:path";
-import { createGrpcServer, type GrpcServerHandle, type Logger } from "@apgms/common";
+import { createGrpcServer, type GrpcServerHandle, type GrpcTlsConfig, type Logger, type ServiceTokenVerifier } from "@apgms/common";
 import type { PrismaClient } from "./generated/prisma/client.js";
 import { accountService } from "./handlers/account-service.js";
 import { apiKeyService } from "./handlers/api-key-service.js";
@@ -16,6 +16,9 @@ export interface BuildServerOptions {
   config: HandlerDeps["config"];
   prisma: PrismaClient;
   logger: Logger;
+  /** Verifies the service token every call must carry (audience svc-identity). */
+  serviceTokens: ServiceTokenVerifier;
+  tls?: GrpcTlsConfig;
   /** How long in-flight calls get on shutdown; the library default otherwise. */
   drainTimeoutMs?: number;
 }
@@ -27,10 +30,12 @@ export function descriptorSetPath(): string {
 
 /** Wires the eight identity services, health and reflection; closing Prisma is the last shutdown step. */
 export function buildServer(options: BuildServerOptions): GrpcServerHandle {
-  const { config, prisma, logger, drainTimeoutMs } = options;
+  const { config, prisma, logger, serviceTokens, tls, drainTimeoutMs } = options;
   const deps: HandlerDeps = { config, prisma, logger };
   return createGrpcServer({
     logger,
+    serviceTokens,
+    tls,
     services: [
       tenantService(deps),
       accountService(deps),

@@ -1,8 +1,10 @@
 import { ConfigError } from "@apgms/common";
+import { generateServiceKeyPair } from "@apgms/common";
 import { expect } from "chai";
 import { parseIdentityConfig } from "../src/config.js";
 
-const base = { DATABASE_URL: "postgres://postgres@127.0.0.1:5432/x", LOG_LEVEL: "silent" };
+const keys = generateServiceKeyPair();
+const base = { DATABASE_URL: "postgres://postgres@127.0.0.1:5432/x", LOG_LEVEL: "silent", SERVICE_TOKEN_PUBLIC_KEYS: keys.publicKeyPem };
 const KEY = "k".repeat(32);
 
 function configError(source: NodeJS.ProcessEnv): string {

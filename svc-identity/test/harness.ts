@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto";
 import { connect, createLogger, type CallOverrides, type GrpcServerHandle, type Principal } from "@apgms/common";
 import { deployMigrations } from "@apgms/common/migrate/index";
 import { createTestDatabase, type TestDatabase } from "@apgms/common/testing/database";
+import { testMinter, testVerifier } from "@apgms/common/testing/service-keys";
 import { AccountServiceClient } from "@apgms/proto/apgms/identity/v1/account";
 import { ApiKeyServiceClient } from "@apgms/proto/apgms/identity/v1/api_key";
 import { InvitationServiceClient } from "@apgms/proto/apgms/identity/v1/invitation";
@@ -18,6 +19,7 @@ import { expect } from "chai";
 import { APP_ROLE, createPrisma } from "../src/db/client.js";
 import type { PrismaClient } from "../src/generated/prisma/client.js";
 import { buildServer } from "../src/server.js";
+import { SERVICE_NAME } from "../src/config.js";
 
 export const MIGRATIONS_DIR = path.join(__dirname, "..", "..", "prisma", "migrations");
 export const SCHEMA = "identity";
@@ -29,8 +31,9 @@ export async function migratedDatabase(prefix: string): Promise<TestDatabase> {
   return db;
 }
 
+/** Clients that sign their calls with the run's service key as process "test" (each call's tenant and principal from `as()`). */
 export function clientsFor(address: string) {
-  const opts = { timeoutMs: 10_000 };
+  const opts = { timeoutMs: 10_000, credentials: testMinter("test").forAudience(SERVICE_NAME) };
   const made = {
     tenants: connect(TenantServiceClient, address, opts),
     accounts: connect(AccountServiceClient, address, opts),
@@ -89,7 +92,7 @@ export async function startHarness(prefix: string): Promise<Harness> {
   const prisma = createPrisma({ databaseUrl: db.url, schema: SCHEMA, maxConnections: 2 });
   const appPrisma = createPrisma({ databaseUrl: db.urlAs(APP_ROLE), schema: SCHEMA, maxConnections: 5 });
   const logger = createLogger("svc-identity-test", { level: process.env.TEST_LOG_LEVEL ?? "silent" });
-  const handle = buildServer({ config: TEST_CONFIG, prisma: appPrisma, logger, drainTimeoutMs: 2_000 });
+  const handle = buildServer({ config: TEST_CONFIG, prisma: appPrisma, logger, serviceTokens: testVerifier(SERVICE_NAME), drainTimeoutMs: 2_000 });
   const port = await handle.listen("127.0.0.1", 0);
   const address = `127.0.0.1:${port}`;
   const clients = clientsFor(address);

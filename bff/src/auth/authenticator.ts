@@ -8,6 +8,7 @@ import type { IdentityClients } from "../identity-clients.js";
 import { AuthError, UnlinkedIdentityError } from "./errors.js";
 import type { JwtVerifier, TokenClaims } from "./jwt-verifier.js";
 import type { AuthPrincipal } from "./principal.js";
+import type { Revocation, RevocationChannel } from "./revocations.js";
 import { TtlCache } from "./ttl-cache.js";
 
 export interface AuthenticatorOptions {
@@ -17,6 +18,8 @@ export interface AuthenticatorOptions {
   logger: Logger;
   /** How long a resolved principal, a session's state or an API key is trusted before it is checked again. */
   cacheSeconds: number;
+  /** Tells the other edge instances what this one forgot, and hears theirs; without it a change elsewhere waits out cacheSeconds. */
+  revocations?: RevocationChannel;
 }
 
 export interface RequestInfo {
@@ -46,11 +49,12 @@ const TENANT_SELECTOR = /^[\w-]{1,63}$/;
  * Turns the request's credentials into a principal: a bearer JWT (verified
  * once per token), whose issuer+subject resolves to a live user and whose
  * session is recorded and not revoked; or an API key verified by svc-identity
- * and cached briefly in Redis. Lookups are cached for `cacheSeconds`, which
- * bounds how long a revocation elsewhere takes to bite.
+ * and cached briefly in Redis. Lookups are cached for `cacheSeconds`; what one
+ * edge forgets it broadcasts to every other (`revocations`), so a revocation
+ * bites everywhere at once, and `cacheSeconds` only bounds a lost broadcast.
  */
 export function createAuthenticator(options: AuthenticatorOptions) {
-  const { jwt, identity, redis, logger, cacheSeconds } = options;
+  const { jwt, identity, redis, logger, cacheSeconds, revocations } = options;
   const ttlMs = cacheSeconds * 1000;
   const principals = new TtlCache<Resolved>(50_000);
   const sessions = new TtlCache<SessionState>(100_000);
@@ -145,6 +149,34 @@ export function createAuthenticator(options: AuthenticatorOptions) {
     return { kind: "apiKey", tenant: res.tenant!, apiKey: res.apiKey!, scopes: res.apiKey!.scopes };
   }
 
+  /** Drops this process's cached state that a revocation names. */
+  function forgetLocally(r: Revocation): void {
+    switch (r.kind) {
+      case "user":
+        principals.deleteWhere((p) => p.user.id === r.userId);
+        sessions.deleteWhere((s) => s.userId === r.userId);
+        return;
+      case "tenant":
+        principals.deleteWhere((p) => p.tenant.id === r.tenantId);
+        sessions.deleteWhere((s) => s.tenantId === r.tenantId);
+        return;
+      case "identity":
+        principals.deleteWhere((p) => p.user.oidcIssuer === r.iss && p.user.oidcSubject === r.sub);
+        return;
+      case "session":
+        sessions.delete(`${r.userId}\n${r.sessionKey}`);
+        return;
+    }
+  }
+  revocations?.listen((r) => {
+    logger.debug({ revocation: r.kind }, "revocation from another edge");
+    forgetLocally(r);
+  });
+  const forget = (r: Revocation) => {
+    forgetLocally(r);
+    revocations?.publish(r);
+  };
+
   return {
     /** Resolves the principal or throws AuthError (401). Other errors mean a dependency failed. */
     authenticate(info: RequestInfo): Promise<AuthPrincipal> {
@@ -163,19 +195,17 @@ export function createAuthenticator(options: AuthenticatorOptions) {
       return Promise.reject(new AuthError("authentication required"));
     },
 
-    /** Forget what this edge knows about a user (after its role changed or it was deleted). */
+    /** Forget what every edge knows about a user (after its role changed or it was deleted). */
     forgetUser(userId: string): void {
-      principals.deleteWhere((p) => p.user.id === userId);
-      sessions.deleteWhere((s) => s.userId === userId);
+      forget({ kind: "user", userId });
     },
     /**
-     * Drops every cached credential of a tenant (users and sessions in this
-     * process, API key verifications in Redis for every edge), e.g. once it is
-     * deleted: its next request is checked against svc-identity again.
+     * Drops every cached credential of a tenant (users and sessions on every
+     * edge, API key verifications in Redis), e.g. once it is deleted: its next
+     * request is checked against svc-identity again.
      */
     async forgetTenant(tenantId: string): Promise<void> {
-      principals.deleteWhere((p) => p.tenant.id === tenantId);
-      sessions.deleteWhere((s) => s.tenantId === tenantId);
+      forget({ kind: "tenant", tenantId });
       try {
         const hashes = await redis.smembers(tenantKeysIndexKey(tenantId));
         await redis.del(...hashes.map(apiKeyCacheKey), tenantKeysIndexKey(tenantId));
@@ -185,10 +215,11 @@ export function createAuthenticator(options: AuthenticatorOptions) {
     },
     /** After the identity joined, restored or created a tenant: its default tenant may have changed. */
     forgetIdentity(claims: Pick<TokenClaims, "iss" | "sub">): void {
-      principals.deleteWhere((p) => p.user.oidcIssuer === claims.iss && p.user.oidcSubject === claims.sub);
+      forget({ kind: "identity", iss: claims.iss, sub: claims.sub });
     },
+    /** After a session was revoked: every edge checks it again on its next use. */
     forgetSession(userId: string, sessionKey: string): void {
-      sessions.delete(`${userId}\n${sessionKey}`);
+      forget({ kind: "session", userId, sessionKey });
     },
     /** Drops every cached verification of an API key's secrets, on every edge (the cache is in Redis). */
     async forgetApiKey(keyId: string): Promise<void> {

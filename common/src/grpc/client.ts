@@ -1,14 +1,17 @@
 import {
-  credentials,
   Metadata,
   status,
   type CallOptions,
+  type ChannelCredentials,
   type Client,
   type ClientUnaryCall,
   type ServiceDefinition,
   type ServiceError,
 } from "@grpc/grpc-js";
-import { currentContext, MetadataKeys, principalToString, type RequestContext } from "../context.js";
+import { currentContext, MetadataKeys, type RequestContext } from "../context.js";
+import type { CallCredentialSource } from "../service-token.js";
+import { AUTHORIZATION_METADATA } from "./authenticate.js";
+import { grpcChannelCredentials, type GrpcTlsConfig } from "./tls.js";
 
 type UnaryCallback<Res> = (err: ServiceError | null, res: Res) => void;
 /** The last overload of a ts-proto grpc-js client method. */
@@ -34,24 +37,31 @@ export interface ClientOptions {
   retries?: number;
   /** Which methods are safe to retry; default: names starting with get, list, resolve or verify. */
   isIdempotent?: (method: string) => boolean;
+  /**
+   * Mints the service token each call carries (tenant and principal of the
+   * call's context); the server refuses calls without one.
+   */
+  credentials?: CallCredentialSource;
 }
 
 const defaultIdempotent = (method: string) => /^(get|list|resolve|verify)/.test(method);
 
-export function metadataFor(ctx: RequestContext | undefined): Metadata {
+/**
+ * The metadata of a call: the service token (which alone carries the tenant
+ * and principal) and the request id.
+ */
+export async function metadataFor(ctx: RequestContext | undefined, credentials?: CallCredentialSource): Promise<Metadata> {
   const md = new Metadata();
-  if (!ctx) return md;
-  md.set(MetadataKeys.requestId, ctx.requestId);
-  if (ctx.tenantId) md.set(MetadataKeys.tenant, ctx.tenantId);
-  if (ctx.principal) md.set(MetadataKeys.principal, principalToString(ctx.principal));
+  if (credentials) md.set(AUTHORIZATION_METADATA, `Bearer ${await credentials.tokenFor(ctx)}`);
+  if (ctx) md.set(MetadataKeys.requestId, ctx.requestId);
   return md;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Wraps a generated grpc-js client so every call has a deadline, carries the
- * request id, tenant and principal as metadata, and retries idempotent reads
+ * Wraps a generated grpc-js client so every call has a deadline, carries a
+ * service token for its tenant and principal and the request id, and retries idempotent reads
  * on UNAVAILABLE with a short backoff (inside the same deadline).
  */
 export function promiseClient<C extends Client>(
@@ -59,7 +69,7 @@ export function promiseClient<C extends Client>(
   definition: ServiceDefinition,
   options: ClientOptions = {},
 ): PromiseClient<C> {
-  const { timeoutMs = 5_000, retries = 2, isIdempotent = defaultIdempotent } = options;
+  const { timeoutMs = 5_000, retries = 2, isIdempotent = defaultIdempotent, credentials } = options;
   const out: Record<string, (req: unknown, o?: CallOverrides) => Promise<unknown>> = {};
   for (const method of Object.keys(definition)) {
     const fn = (raw as unknown as Record<string, UnaryMethod<unknown, unknown>>)[method];
@@ -67,7 +77,7 @@ export function promiseClient<C extends Client>(
     const retryable = isIdempotent(method);
     out[method] = async (request, overrides) => {
       const ctx = overrides?.context ?? currentContext();
-      const md = metadataFor(ctx);
+      const md = await metadataFor(ctx, credentials);
       let deadline = Date.now() + (overrides?.timeoutMs ?? timeoutMs);
       if (ctx?.deadline && ctx.deadline < deadline) deadline = ctx.deadline;
       for (let attempt = 0; ; attempt++) {
@@ -87,15 +97,19 @@ export function promiseClient<C extends Client>(
   return out as PromiseClient<C>;
 }
 
-type ClientCtor<C> = new (address: string, creds: ReturnType<typeof credentials.createInsecure>, options?: object) => C;
+type ClientCtor<C> = new (address: string, creds: ChannelCredentials, options?: object) => C;
 
-/** Creates a generated client on an insecure channel (service mesh / loopback) and wraps it; pass `channel` to share one connection between clients. */
+/**
+ * Creates a generated client and wraps it: plaintext unless `tls` names a CA
+ * (then TLS, and mTLS when it also names a certificate and key); pass
+ * `channel` to share one connection between clients.
+ */
 export function connect<C extends Client>(
   Ctor: ClientCtor<C> & { service: ServiceDefinition },
   address: string,
-  options: ClientOptions & { channel?: ReturnType<Client["getChannel"]> } = {},
+  options: ClientOptions & { channel?: ReturnType<Client["getChannel"]>; tls?: GrpcTlsConfig } = {},
 ): { client: PromiseClient<C>; raw: C } {
-  const raw = new Ctor(address, credentials.createInsecure(), {
+  const raw = new Ctor(address, grpcChannelCredentials(options.tls), {
     "grpc.keepalive_time_ms": 30_000,
     "grpc.max_receive_message_length": 8 * 1024 * 1024,
     // A restarted peer is found again within seconds (grpc-js defaults to 1 s growing to 120 s).

@@ -1,6 +1,7 @@
-import { credentials, loadPackageDefinition, type Client, type ServiceError } from "@grpc/grpc-js";
+import { loadPackageDefinition, type ChannelCredentials, type Client, type ServiceError } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { protoPath } from "grpc-health-check";
+import { grpcChannelCredentials, type GrpcTlsConfig } from "./tls.js";
 
 interface HealthCheckResponse {
   status: "UNKNOWN" | "SERVING" | "NOT_SERVING" | "SERVICE_UNKNOWN";
@@ -8,7 +9,7 @@ interface HealthCheckResponse {
 interface HealthClient extends Client {
   check(req: { service: string }, opts: { deadline: number }, cb: (err: ServiceError | null, res: HealthCheckResponse) => void): void;
 }
-type HealthCtor = new (address: string, creds: ReturnType<typeof credentials.createInsecure>, options?: object) => HealthClient;
+type HealthCtor = new (address: string, creds: ChannelCredentials, options?: object) => HealthClient;
 
 let ctor: HealthCtor | undefined;
 function healthCtor(): HealthCtor {
@@ -20,9 +21,9 @@ function healthCtor(): HealthCtor {
   return ctor;
 }
 
-/** A `grpc.health.v1` client, as grpc_health_probe and Kubernetes probes use. */
-export function createHealthClient(address: string) {
-  const client = new (healthCtor())(address, credentials.createInsecure(), {
+/** A `grpc.health.v1` client, as grpc_health_probe and Kubernetes probes use (health needs no service token; TLS as configured). */
+export function createHealthClient(address: string, tls?: GrpcTlsConfig) {
+  const client = new (healthCtor())(address, grpcChannelCredentials(tls), {
     "grpc.initial_reconnect_backoff_ms": 200,
     "grpc.max_reconnect_backoff_ms": 3_000,
   });

@@ -1,9 +1,12 @@
 import { readFileSync } from "node:fs";
-import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
+import { Server, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { loadFileDescriptorSetFromBuffer } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation } from "grpc-health-check";
 import type { Logger } from "../logger.js";
+import type { ServiceTokenVerifier } from "../service-token-verifier.js";
+import { authenticateService } from "./authenticate.js";
+import { grpcServerCredentials, type GrpcTlsConfig } from "./tls.js";
 
 export interface ServiceRegistration {
   /** Fully qualified name, e.g. "apgms.identity.v1.UserService". */
@@ -15,6 +18,10 @@ export interface ServiceRegistration {
 export interface GrpcServerOptions {
   logger: Logger;
   services: ServiceRegistration[];
+  /** Every call of every service must carry a token this verifier accepts (health and reflection excepted). */
+  serviceTokens: ServiceTokenVerifier;
+  /** TLS (and mTLS) of the listening socket; plaintext when no certificate is set. */
+  tls?: GrpcTlsConfig;
   /** Descriptor set (from `buf build`) served through server reflection. */
   descriptorSetPath?: string;
   /** How long in-flight calls get to finish on shutdown before they are cut. */
@@ -33,12 +40,12 @@ export interface GrpcServerHandle {
 }
 
 export function createGrpcServer(options: GrpcServerOptions): GrpcServerHandle {
-  const { logger, services, descriptorSetPath, drainTimeoutMs = 10_000, onShutdown = [] } = options;
+  const { logger, services, serviceTokens, tls, descriptorSetPath, drainTimeoutMs = 10_000, onShutdown = [] } = options;
   const server = new Server({ "grpc.max_receive_message_length": 8 * 1024 * 1024 });
   const health = new HealthImplementation({ "": "NOT_SERVING" });
 
   for (const s of services) {
-    server.addService(s.definition, s.implementation);
+    server.addService(s.definition, authenticateService(s.definition, s.implementation, serviceTokens, logger));
     health.setStatus(s.name, "NOT_SERVING");
   }
   health.addToServer(server);
@@ -58,10 +65,10 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServerHandle {
     health,
     listen(host, port) {
       return new Promise((resolve, reject) => {
-        server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, bound) => {
+        server.bindAsync(`${host}:${port}`, grpcServerCredentials(tls), (err, bound) => {
           if (err) return reject(err);
           setAll("SERVING");
-          logger.info({ port: bound }, "gRPC server listening");
+          logger.info({ port: bound, tls: Boolean(tls?.GRPC_TLS_CERT), clientCertificates: Boolean(tls?.GRPC_TLS_CERT && tls.GRPC_TLS_CLIENT_AUTH) }, "gRPC server listening");
           resolve(bound);
         });
       });

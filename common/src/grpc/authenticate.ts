@@ -1,0 +1,67 @@
+import { randomUUID } from "node:crypto";
+import type { Metadata, sendUnaryData, ServerUnaryCall, ServiceDefinition, UntypedServiceImplementation } from "@grpc/grpc-js";
+import { MetadataKeys, type RequestContext } from "../context.js";
+import { toServiceError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import type { ServiceTokenVerifier } from "../service-token-verifier.js";
+import { bindCallContext } from "./call-context.js";
+
+/** Metadata key of the service token (`Bearer <jwt>`). */
+export const AUTHORIZATION_METADATA = "authorization";
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+function first(md: Metadata, key: string): string | undefined {
+  const v = md.get(key)[0];
+  return typeof v === "string" && v.length > 0 ? v : undefined;
+}
+
+function bearer(md: Metadata): string | undefined {
+  const value = first(md, AUTHORIZATION_METADATA);
+  return value?.startsWith("Bearer ") ? value.slice(7).trim() : undefined;
+}
+
+function deadlineOf(call: { getDeadline(): Date | number }): number | undefined {
+  const d = call.getDeadline();
+  if (d instanceof Date) return d.getTime();
+  return Number.isFinite(d) ? d : undefined;
+}
+
+/**
+ * Wraps every method of a service so it runs only after the caller's service
+ * token is verified; the call's tenant and principal are the token's. The
+ * request id is a correlation id, not an authority: it stays plain metadata.
+ */
+export function authenticateService(
+  definition: ServiceDefinition,
+  implementation: UntypedServiceImplementation,
+  verifier: ServiceTokenVerifier,
+  logger: Logger,
+): UntypedServiceImplementation {
+  const out: UntypedServiceImplementation = {};
+  for (const [name, method] of Object.entries(definition)) {
+    const handler = implementation[name];
+    if (typeof handler !== "function") continue;
+    if (method.requestStream || method.responseStream) throw new Error(`${method.path}: only unary methods are authenticated so far`);
+    const unaryHandler = handler as (call: ServerUnaryCall<unknown, unknown>, cb: sendUnaryData<unknown>) => void;
+    out[name] = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
+      const requestId = first(call.metadata, MetadataKeys.requestId);
+      verifier.verify(bearer(call.metadata)).then(
+        (caller) => {
+          const ctx: RequestContext = {
+            requestId: requestId && REQUEST_ID.test(requestId) ? requestId : randomUUID(),
+            tenantId: caller.tenantId,
+            principal: caller.principal,
+            deadline: deadlineOf(call),
+          };
+          bindCallContext(call, ctx);
+          unaryHandler(call, callback);
+        },
+        (err: unknown) => {
+          logger.warn({ method: method.path, requestId, reason: err instanceof Error ? err.message : String(err) }, "gRPC call refused: service credential");
+          callback(toServiceError(err));
+        },
+      );
+    };
+  }
+  return out;
+}
