@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { createRedis, type Redis } from "@apgms/common/redis";
 import { expect } from "chai";
 import type { App } from "../src/app.js";
 import { createIdentityClients, type IdentityClients } from "../src/identity-clients.js";
@@ -55,6 +56,9 @@ describe("HTTP status and code of every case in docs/api.md#errors", () => {
   const edges: App[] = [];
   let authDownUrl: string;
   let executionDownUrl: string;
+  let addressLimitedUrl: string;
+  let budgetLimitedUrl: string;
+  const limitRedis: Redis[] = [];
   const conflictEmail = `twice-${randomBytes(4).toString("hex")}@status.test`;
   const invite = "mutation($i: InviteUserInput!) { inviteUser(input: $i) { code } }";
 
@@ -69,11 +73,29 @@ describe("HTTP status and code of every case in docs/api.md#errors", () => {
     edges.push(authDown.app, executionDown.app);
     authDownUrl = authDown.url;
     executionDownUrl = executionDown.url;
+    // Edges with limits of one, each counting in a Redis prefix of its own, spent once here.
+    const limitedEdge = async (config: Parameters<typeof startEdge>[0]["config"]) => {
+      const redis = createRedis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", `${process.env.REDIS_KEY_PREFIX ?? "apgms-test:"}status-${randomBytes(4).toString("hex")}:`);
+      limitRedis.push(redis);
+      await redis.ping(); // until it is ready, the in-memory insurance limiter would count instead
+      const edge = await startEdge({ issuerUrl: s.issuerUrl, audience: AUDIENCE, identity: s.identity, redis, config });
+      edges.push(edge.app);
+      await send({ url: edge.url, body: { query: "{ me { kind } }" } }, "application/json");
+      return edge.url;
+    };
+    addressLimitedUrl = await limitedEdge({ RATE_LIMIT_IP: 1 });
+    budgetLimitedUrl = await limitedEdge({ RATE_LIMIT_PLANS: { standard: { principal: 1, tenant: 1_000 } } });
     await s.as(s.a.users.owner, invite, { i: { accountId: s.a.accountId, email: conflictEmail, role: "VIEWER" } });
   });
 
   after(async () => {
     for (const app of edges) await app.close();
+    for (const redis of limitRedis) {
+      const prefix = String(redis.options.keyPrefix);
+      const keys = await redis.keys(`${prefix}*`);
+      if (keys.length) await redis.del(...keys.map((k) => k.slice(prefix.length)));
+      redis.disconnect();
+    }
     dead?.close();
   });
 
@@ -98,6 +120,8 @@ describe("HTTP status and code of every case in docs/api.md#errors", () => {
     "no credentials": () => gql("{ me { kind } }", {}, { token: null }),
     "bad token": () => gql("{ me { kind } }", {}, { token: s.token(s.a.users.owner.subject, { ttlSeconds: -120 }) }),
     "svc-identity down during authentication": () => gql("{ me { kind } }", {}, { url: authDownUrl, token: s.token(`nobody-${randomBytes(4).toString("hex")}`) }),
+    "too many requests from one address": () => gql("{ me { kind } }", {}, { url: addressLimitedUrl, token: null }),
+    "over the principal's or tenant's budget": () => gql("{ me { kind } }", {}, { url: budgetLimitedUrl }),
     "role or scope does not allow it": () => gql("{ apiKeys { nodes { id } } }", {}, { token: s.token(s.a.users.viewer.subject) }),
     "no such object in the tenant": () => gql("query($id: ID!) { account(id: $id) { id } }", { id: s.b.accountId }),
     "bad argument found by the service": () => gql("{ accounts(first: -1) { nodes { id } } }"),

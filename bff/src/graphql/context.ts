@@ -6,7 +6,7 @@ import type { ListUsersResponse, User } from "@apgms/proto/apgms/identity/v1/use
 import type { Authenticator } from "../auth/authenticator.js";
 import type { AuthPrincipal } from "../auth/principal.js";
 import type { IdentityClients } from "../identity-clients.js";
-import type { RequestLimits } from "../limits/edge-limiter.js";
+import type { RequestRateLimits } from "../limits/edge-limiter.js";
 
 /** What the HTTP layer hands Yoga for each request. */
 export interface ServerContext {
@@ -14,7 +14,7 @@ export interface ServerContext {
   /** Not `request`: Yoga's own context has that name for the Fetch Request. */
   requestContext: RequestContext;
   /** This request's rate limits (absent when they are off). */
-  rateLimit?: RequestLimits;
+  rateLimit?: RequestRateLimits;
 }
 
 export interface Loaders {

@@ -12,7 +12,7 @@ export interface EdgeLimiterOptions {
 }
 
 /** One request's rate limits: charged per client address first, then by cost per principal and tenant. */
-export interface RequestLimits {
+export interface RequestRateLimits {
   /** Seconds to wait when a policy refused the request; undefined while it is allowed. */
   readonly retryAfter: number | undefined;
   /** RateLimit-Policy and RateLimit for the policies charged so far. */
@@ -23,7 +23,7 @@ export interface RequestLimits {
 
 export interface EdgeLimiter {
   /** Charges one request to the client address, before authentication. */
-  admit(ip: string): Promise<RequestLimits>;
+  admit(ip: string): Promise<RequestRateLimits>;
 }
 
 export function createEdgeLimiter(options: EdgeLimiterOptions): EdgeLimiter {
