@@ -17,6 +17,9 @@ if [ -z "${REDIS_KEY_PREFIX:-}" ]; then
   generated_prefix=1
 fi
 export TEST_RUN_ID REDIS_KEY_PREFIX
+# NATS streams and subjects of this run only (tests add their own suffixes); deleted afterwards.
+NATS_PREFIX="t-${TEST_RUN_ID}"
+export NATS_PREFIX
 echo "[test] TEST_RUN_ID=$TEST_RUN_ID REDIS_KEY_PREFIX=$REDIS_KEY_PREFIX" >&2
 
 rc=0
@@ -27,4 +30,5 @@ if [ "$generated_prefix" -eq 1 ] && command -v redis-cli >/dev/null 2>&1; then
   { "${redis[@]}" --scan --pattern "${REDIS_KEY_PREFIX}*" 2>/dev/null |
       xargs -r -n 500 "${redis[@]}" del >/dev/null 2>&1; } || true
 fi
+node -e 'require("./common/dist/src/testing/nats.js").deleteTestStreams(process.env.NATS_PREFIX).catch(() => {})' 2>/dev/null || true
 exit "$rc"

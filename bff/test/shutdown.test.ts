@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
+import { testNatsPrefix } from "@apgms/common/testing/nats";
 import { testServiceKeys } from "@apgms/common/testing/service-keys";
 import { expect } from "chai";
 import { AUDIENCE, getStack, type Stack } from "./stack.js";
@@ -27,6 +28,7 @@ describe("edge shutdown on SIGTERM", function () {
         OIDC_ISSUER: s.issuerUrl,
         OIDC_AUDIENCE: AUDIENCE,
         LOG_LEVEL: "warn",
+        NATS_PREFIX: testNatsPrefix("bff-shutdown"),
         SERVICE_TOKEN_PRIVATE_KEY: testServiceKeys().privateKeyPem,
       },
       stdio: ["ignore", "ignore", "inherit"],

@@ -3,6 +3,7 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { status, type ServiceError } from "@grpc/grpc-js";
 import type { TestDatabase } from "@apgms/common/testing/database";
+import { testNatsPrefix } from "@apgms/common/testing/nats";
 import { testServiceKeys } from "@apgms/common/testing/service-keys";
 import { expect } from "chai";
 import { APP_ROLE } from "../src/db/client.js";
@@ -17,7 +18,7 @@ interface LogLine {
 
 /** Runs the compiled service as a child process; resolves once it is listening. */
 function startService(databaseUrl: string) {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, DATABASE_URL: databaseUrl, GRPC_HOST: "127.0.0.1", GRPC_PORT: "0", LOG_LEVEL: "info", PAGE_TOKEN_SECRET: "shutdown-test-page-token-key-0123456789", SERVICE_TOKEN_PUBLIC_KEYS: testServiceKeys().publicKeyPem };
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, DATABASE_URL: databaseUrl, GRPC_HOST: "127.0.0.1", GRPC_PORT: "0", LOG_LEVEL: "info", NATS_PREFIX: testNatsPrefix("identity-shutdown"), PAGE_TOKEN_SECRET: "shutdown-test-page-token-key-0123456789", SERVICE_TOKEN_PUBLIC_KEYS: testServiceKeys().publicKeyPem };
   const child = spawn(process.execPath, [MAIN], { env, stdio: ["ignore", "pipe", "pipe"] });
   const logs: LogLine[] = [];
   const waiters: Array<{ msg: string; resolve: (l: LogLine) => void }> = [];
