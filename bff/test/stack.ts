@@ -89,7 +89,16 @@ async function startStack(): Promise<Stack> {
   cleanups.push(() => deleteTestStreams(natsPrefix));
   const grpcPort = await freePort();
   const child: ChildProcess = spawn(process.execPath, [path.join(repoRoot, "svc-identity/dist/src/main.js")], {
-    env: { ...process.env, NATS_PREFIX: natsPrefix, DATABASE_URL: db.urlAs("apgms_identity_app"), GRPC_PORT: String(grpcPort), LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn", PAGE_TOKEN_SECRET: randomBytes(32).toString("hex"), SERVICE_TOKEN_PUBLIC_KEYS: testServiceKeys().publicKeyPem },
+    env: {
+      ...process.env,
+      NATS_PREFIX: natsPrefix,
+      // As svc-identity's row-level-security role (its migration creates it), never the owner.
+      DATABASE_URL: db.urlAs("apgms_identity_app"),
+      GRPC_PORT: String(grpcPort),
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn",
+      PAGE_TOKEN_SECRET: randomBytes(32).toString("hex"),
+      SERVICE_TOKEN_PUBLIC_KEYS: testServiceKeys().publicKeyPem,
+    },
     stdio: ["ignore", "inherit", "inherit"],
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
