@@ -18,6 +18,7 @@ const { createTestDatabase } = require(path.join(root, "common/dist/src/testing/
 const { deployMigrations } = require(path.join(root, "common/dist/src/migrate/index.js"));
 const { loadOrCreateSigningKey } = require(path.join(root, "bff/dist/src/dev-oidc/keys.js"));
 const { mintToken } = require(path.join(root, "bff/dist/src/dev-oidc/tokens.js"));
+const { generateServiceKeyPair } = require(path.join(root, "common/dist/src/service-token-keys.js"));
 
 const { values: opts } = parseArgs({
   options: {
@@ -105,6 +106,8 @@ async function main() {
   const [grpcPort, oidcPort, bffPort, coldPort, barePort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
   const issuer = `http://127.0.0.1:${oidcPort}`;
   const redisPrefix = `apgms-bench-${randomBytes(4).toString("hex")}:`;
+  // The edge signs a service token for every gRPC call; svc-identity verifies it.
+  const serviceKeys = generateServiceKeyPair();
 
   start("oidc", path.join(root, "bff/dist/src/dev-oidc/main.js"), { NODE_ENV: "development", DEV_OIDC_PORT: String(oidcPort), DEV_OIDC_KEY_DIR: keyDir, LOG_LEVEL: "warn" });
   await waitHttp(`${issuer}/.well-known/openid-configuration`);
@@ -112,7 +115,7 @@ async function main() {
     env: { ...process.env, DATABASE_URL: appUrl, DEV_OIDC_ISSUER: issuer, DEMO_API_KEY_FILE: path.join(keyDir, "api-key"), LOG_LEVEL: "warn" },
     stdio: "ignore",
   });
-  const identity = start("svc-identity", path.join(root, "svc-identity/dist/src/main.js"), { DATABASE_URL: appUrl, GRPC_PORT: String(grpcPort), LOG_LEVEL: "warn", PAGE_TOKEN_SECRET: randomBytes(32).toString("hex") });
+  const identity = start("svc-identity", path.join(root, "svc-identity/dist/src/main.js"), { DATABASE_URL: appUrl, GRPC_PORT: String(grpcPort), LOG_LEVEL: "warn", PAGE_TOKEN_SECRET: randomBytes(32).toString("hex"), SERVICE_TOKEN_PUBLIC_KEYS: serviceKeys.publicKeyPem });
   const bffEnv = {
     NODE_ENV: "production",
     LOG_LEVEL: "warn",
@@ -121,6 +124,11 @@ async function main() {
     REDIS_KEY_PREFIX: redisPrefix,
     OIDC_ISSUER: issuer,
     OIDC_AUDIENCE: "apgms",
+    // Rate limits stay on (every request is counted in Redis) but above what
+    // 50 connections from one address and one token send in a run.
+    RATE_LIMIT_IP: "100000000",
+    RATE_LIMIT_PLANS: JSON.stringify({ standard: { principal: 1_000_000_000, tenant: 1_000_000_000 } }),
+    SERVICE_TOKEN_PRIVATE_KEY: serviceKeys.privateKeyPem,
   };
   const bff = start("bff", path.join(root, "bff/dist/src/main.js"), bffEnv);
   // The same edge with its principal and session caches off: every request

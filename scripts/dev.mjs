@@ -18,8 +18,12 @@
 // DEV_OIDC_KEY_DIR (.dev/oidc), OIDC_AUDIENCE (apgms),
 // DATABASE_URL (as svc-identity's row-level-security role, apgms_identity_app),
 // REDIS_URL, NATS_URL, NODE_ENV (development), DEV_SIGN_IN_USERS
-// (the four demo users; empty turns GraphiQL's sign-in bar off).
+// (the four demo users; empty turns GraphiQL's sign-in bar off),
+// DEV_SERVICE_KEY_DIR (.dev/service-token: the Ed25519 pair the bff signs its
+// gRPC service tokens with and svc-identity verifies, made on first run;
+// SERVICE_TOKEN_PRIVATE_KEY / SERVICE_TOKEN_PUBLIC_KEYS override it).
 import { spawn } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
@@ -64,6 +68,20 @@ const paint = (code, s) => (useColor ? `\x1b[${code}m${s}\x1b[0m` : s);
 const log = (msg) => console.log(`${paint("1", "[dev]")}      ${msg}`);
 const logErr = (msg) => console.error(`${paint("1;31", "[dev]")}      ${msg}`);
 
+/** The development service token key pair, generated on first run and kept out of git under .dev/. */
+function serviceKeys(dir) {
+  const privateFile = path.join(root, dir, "private.pem");
+  const publicFile = path.join(root, dir, "public.pem");
+  if (!fs.existsSync(privateFile) || !fs.existsSync(publicFile)) {
+    const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+    fs.mkdirSync(path.dirname(privateFile), { recursive: true });
+    fs.writeFileSync(privateFile, privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600 });
+    fs.writeFileSync(publicFile, publicKey.export({ type: "spki", format: "pem" }));
+  }
+  return { privateKeyPem: fs.readFileSync(privateFile, "utf8"), publicKeyPem: fs.readFileSync(publicFile, "utf8") };
+}
+const devServiceKeys = serviceKeys(env.DEV_SERVICE_KEY_DIR || ".dev/service-token");
+
 const common = { NODE_ENV: nodeEnv, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, NATS_URL: natsUrl };
 
 /** @type {Array<{name:string,color:string,script:string,port:number,env:Record<string,string>,what:string,ready:()=>Promise<boolean>,child?:import('node:child_process').ChildProcess,exited?:Promise<void>,done?:boolean}>} */
@@ -83,7 +101,12 @@ const services = [
     script: "svc-identity/dist/src/main.js",
     port: grpcPort,
     // A fixed development key, so page tokens survive a restart; production sets its own.
-    env: { ...common, GRPC_PORT: String(grpcPort), PAGE_TOKEN_SECRET: env.PAGE_TOKEN_SECRET || "development-only-page-token-key-not-secret" },
+    env: {
+      ...common,
+      GRPC_PORT: String(grpcPort),
+      PAGE_TOKEN_SECRET: env.PAGE_TOKEN_SECRET || "development-only-page-token-key-not-secret",
+      SERVICE_TOKEN_PUBLIC_KEYS: env.SERVICE_TOKEN_PUBLIC_KEYS || devServiceKeys.publicKeyPem,
+    },
     what: `gRPC ${HOST}:${grpcPort}`,
     ready: () => tcpOk(HOST, grpcPort),
   },
@@ -102,6 +125,7 @@ const services = [
       SIGNUP_ENABLED: env.SIGNUP_ENABLED || "true",
       DEV_SIGN_IN_USERS: env.DEV_SIGN_IN_USERS ?? demoUsers.join(","),
       DEV_OIDC_ISSUER: issuer,
+      SERVICE_TOKEN_PRIVATE_KEY: env.SERVICE_TOKEN_PRIVATE_KEY || devServiceKeys.privateKeyPem,
     },
     what: `http://${HOST}:${httpPort}/readyz`,
     ready: () => httpOk(`http://${HOST}:${httpPort}/readyz`),
