@@ -54,6 +54,9 @@ export function createGraphqlHandler(options: GraphqlHandlerOptions) {
     const incomingId = req.headers["x-request-id"];
     const requestId = typeof incomingId === "string" && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
     res.setHeader("x-request-id", requestId);
+    // A body refused before it was read to its end (413) leaves its rest on the connection: close it, never reuse it.
+    const socket = req.socket;
+    res.once("finish", () => void (req.complete || socket.destroySoon()));
     // A preflight carries no credentials: it is answered before authentication.
     if (cors?.(req, res)) return;
     const deadline = Date.now() + requestTimeoutMs;

@@ -24,6 +24,8 @@ export function graphqlLimits({ limits, development, persistedOperations }: Grap
   if (!development) plugins.push(useNoIntrospection());
   return {
     options: {
+      // CORS is answered by the edge before authentication (http/cors.ts); Yoga's own would allow every origin.
+      cors: false as const,
       maxRequestBodySize: limits.maxBodyBytes,
       batching: limits.maxBatch > 0 ? { limit: limits.maxBatch } : false,
     },
