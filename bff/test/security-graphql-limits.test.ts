@@ -249,6 +249,17 @@ describe("security: GraphQL limits, production schema, persisted operations, hea
       expect(dev.body.errors?.[0]?.message).to.match(/Did you mean "accounts"/);
     });
 
+    it("an input field typo in variables names no real field in production (variables are checked by execution, not validation)", async () => {
+      const update = "mutation($id: ID!, $i: UpdateUserInput!) { updateUser(id: $id, input: $i) { id } }";
+      const variables = { id: s.a.users.viewer.id, i: { rol: "OWNER" } };
+      const owner = { authorization: `Bearer ${s.token(s.a.users.owner.subject)}` };
+      const prod = await query(prodUrl, update, variables, owner);
+      expect(prod.body.errors?.[0]?.extensions?.code).to.equal("BAD_USER_INPUT");
+      expect(prod.body.errors?.[0]?.message).to.include('Field "rol" is not defined').and.not.match(/Did you mean|"role"/);
+      const dev = await query(devUrl, update, variables, owner);
+      expect(dev.body.errors?.[0]?.message).to.match(/Did you mean "role"/);
+    });
+
     it("an unexpected error is masked in production, and the log keeps its cause", async () => {
       const lines: string[] = [];
       const sink = new Writable({

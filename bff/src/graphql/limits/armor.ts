@@ -7,6 +7,7 @@ import { maxTokensPlugin } from "@escape.tech/graphql-armor-max-tokens";
 import { GraphQLError, type ValidationContext } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import type { RequestLimits } from "./defaults.js";
+import { useHideVariableSuggestions } from "./use-hide-suggestions.js";
 
 /** The `extensions.code` of each refusal (armor's own errors carry none). */
 export const LimitCodes = {
@@ -48,6 +49,6 @@ export function armorPlugins(limits: RequestLimits, development: boolean): Plugi
     maxDirectivesPlugin({ n: limits.maxDirectives, ...coded(LimitCodes.directives) }),
     costLimitPlugin({ maxCost: limits.maxCost, ...coded(LimitCodes.cost) }),
   ];
-  if (!development) plugins.push(blockFieldSuggestionsPlugin());
+  if (!development) plugins.push(blockFieldSuggestionsPlugin(), useHideVariableSuggestions());
   return plugins;
 }
