@@ -1,7 +1,16 @@
 import { graphqlCodeFor, isServiceError } from "@apgms/common/errors";
 import { principalToString } from "@apgms/common/context";
 import type { Outcome } from "@apgms/common/audit/trail";
-import { GraphQLError, type GraphQLFieldResolver } from "graphql";
+import {
+  GraphQLError,
+  isEnumType,
+  isInputObjectType,
+  isListType,
+  isNonNullType,
+  type GraphQLFieldResolver,
+  type GraphQLInputType,
+  type GraphQLResolveInfo,
+} from "graphql";
 import type { EdgeAudit } from "../audit/edge-audit.js";
 import type { GraphQLContext } from "./context.js";
 
@@ -27,6 +36,25 @@ function scalar(v: unknown): Scalar | undefined {
   if (v instanceof Date) return v.toISOString();
   if (Array.isArray(v) && v.every((x) => typeof x === "string" || typeof x === "number")) return v.join(",");
   return undefined;
+}
+
+/** An argument as the client wrote it: enum values by name (resolvers see their internal values). */
+function external(type: GraphQLInputType, value: unknown): unknown {
+  const inner = isNonNullType(type) ? type.ofType : type;
+  if (value == null) return value;
+  if (isListType(inner)) return Array.isArray(value) ? value.map((v) => external(inner.ofType, v)) : value;
+  if (isEnumType(inner)) return inner.serialize(value);
+  if (isInputObjectType(inner) && isRecord(value)) {
+    const fields = inner.getFields();
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fields[k] ? external(fields[k].type, v) : v]));
+  }
+  return value;
+}
+
+function externalArgs(info: GraphQLResolveInfo, args: Record<string, unknown>): Record<string, unknown> {
+  const field = info.parentType.getFields()[info.fieldName];
+  const types = new Map(field?.args.map((a) => [a.name, a.type]));
+  return Object.fromEntries(Object.entries(args).map(([k, v]) => [k, types.has(k) ? external(types.get(k)!, v) : v]));
 }
 
 /** Ids in the arguments become targets; other scalar arguments (and `input`'s) become details. */
@@ -72,7 +100,7 @@ export function auditMutations(mutations: MutationResolvers, audit: EdgeAudit): 
     wrapped[field] = async (root, args: Record<string, unknown>, ctx, info) => {
       const targets: string[] = [];
       const details: Record<string, Scalar> = {};
-      fromArgs(args, targets, details);
+      fromArgs(externalArgs(info, args), targets, details);
       const base = {
         action: field,
         tenantId: ctx.principal.tenant.id,

@@ -1,4 +1,4 @@
-const EMAIL = /([^\s@"'<>,;:]+)@([^\s@"'<>,;:]+\.[^\s@"'<>,;:]+)/g;
+const EMAIL = /([A-Za-z0-9._%+'-]+)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)/g;
 
 /**
  * Masks an email: its first character, "***", and the domain

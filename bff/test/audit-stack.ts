@@ -1,0 +1,199 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { Writable } from "node:stream";
+import { createLogger } from "@apgms/common/logger";
+import { createHealthClient } from "@apgms/common/grpc/health-client";
+import { deployMigrations } from "@apgms/common/migrate/index";
+import { createLogExport } from "@apgms/common/telemetry-logs";
+import { createTestDatabase, type TestDatabase } from "@apgms/common/testing/database";
+import { deleteTestStreams, TEST_NATS_URL, testNatsPrefix } from "@apgms/common/testing/nats";
+import { testMinter, testServiceKeys } from "@apgms/common/testing/service-keys";
+import { Role } from "@apgms/proto/apgms/identity/v1/user";
+import { Redis } from "ioredis";
+import { Client as PgClient } from "pg";
+import { buildApp } from "../src/app.js";
+import { startStoredAudit } from "../src/audit/start.js";
+import type { EdgeAudit } from "../src/audit/edge-audit.js";
+import { createJwtVerifier } from "../src/auth/jwt-verifier.js";
+import { createDevIssuer } from "../src/dev-oidc/issuer.js";
+import { generateSigningKey } from "../src/dev-oidc/keys.js";
+import { mintToken, type MintOptions } from "../src/dev-oidc/tokens.js";
+import { createIdentityClients } from "../src/identity-clients.js";
+import { startOtlpReceiver, type OtlpReceiver } from "./otlp-receiver.js";
+import type { GqlResponse } from "./stack.js";
+import { freePort, provisionTenant, waitFor } from "./support.js";
+
+const repoRoot = path.resolve(__dirname, "../../..");
+const AUDIENCE = "apgms";
+
+/**
+ * A stack of its own for the audit trail's tests (they stop and restart
+ * svc-identity, which the shared stack must never see): a fresh database,
+ * svc-identity as a restartable process consuming this stack's audit stream,
+ * an edge publishing to it and exporting OTLP log records to a test receiver,
+ * and every log line the edge writes, kept for grepping.
+ */
+export interface AuditStack {
+  url: string;
+  natsPrefix: string;
+  pg: PgClient;
+  receiver: OtlpReceiver;
+  audit: EdgeAudit;
+  /** Every log line of the edge, as written. */
+  logLines: string[];
+  tenant: { id: string; slug: string; accountId: string };
+  owner: { id: string; subject: string };
+  admin: { id: string; subject: string };
+  token(subject: string, options?: Partial<MintOptions>): string;
+  gql(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GqlResponse>;
+  stopIdentity(): Promise<void>;
+  startIdentity(): Promise<void>;
+  /** Flushes the edge's trail and OTLP batch. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startAuditStack(): Promise<AuditStack> {
+  const cleanups: Array<() => Promise<void>> = [];
+  const close = async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => {});
+  };
+  try {
+    const db: TestDatabase = await createTestDatabase({ prefix: "audit" });
+    cleanups.push(() => db.drop());
+    await deployMigrations({ databaseUrl: db.url, schema: "identity", migrationsDir: path.join(repoRoot, "svc-identity/prisma/migrations") });
+    const natsPrefix = testNatsPrefix("audit");
+    cleanups.push(() => deleteTestStreams(natsPrefix));
+
+    const grpcPort = await freePort();
+    const address = `127.0.0.1:${grpcPort}`;
+    const pageTokenSecret = randomBytes(32).toString("hex");
+    let child: ChildProcess | undefined;
+    const startIdentity = async () => {
+      const started = spawn(process.execPath, [path.join(repoRoot, "svc-identity/dist/src/main.js")], {
+        env: {
+          ...process.env,
+          NATS_PREFIX: natsPrefix,
+          DATABASE_URL: db.urlAs("apgms_identity_app"),
+          GRPC_PORT: String(grpcPort),
+          LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn",
+          PAGE_TOKEN_SECRET: pageTokenSecret,
+          SERVICE_TOKEN_PUBLIC_KEYS: testServiceKeys().publicKeyPem,
+        },
+        stdio: ["ignore", "inherit", "inherit"],
+      });
+      child = started;
+      const health = createHealthClient(address);
+      try {
+        await waitFor("svc-identity", async () => (await health.check("", 500)) === "SERVING");
+      } finally {
+        health.close();
+      }
+    };
+    const stopIdentity = async () => {
+      const running = child;
+      if (!running || running.exitCode !== null) return;
+      const exited = new Promise<void>((resolve) => running.once("exit", () => resolve()));
+      running.kill("SIGTERM");
+      await exited;
+      child = undefined;
+    };
+    await startIdentity();
+    cleanups.push(stopIdentity);
+
+    const key = generateSigningKey();
+    const issuerPort = await freePort();
+    const issuerUrl = `http://127.0.0.1:${issuerPort}`;
+    const issuer = createDevIssuer({ issuerUrl, audience: AUDIENCE, keys: [key] });
+    await new Promise<void>((resolve) => issuer.listen(issuerPort, "127.0.0.1", resolve));
+    cleanups.push(() => new Promise((resolve) => issuer.close(() => resolve())));
+
+    const prefix = `${process.env.REDIS_KEY_PREFIX ?? "apgms-test:"}audit-${randomBytes(4).toString("hex")}:`;
+    const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { keyPrefix: prefix });
+    cleanups.push(async () => {
+      const keys = await redis.keys(`${prefix}*`);
+      if (keys.length) await redis.del(...keys.map((k) => k.slice(prefix.length)));
+      redis.disconnect();
+    });
+
+    const identity = createIdentityClients(address, { timeoutMs: 5_000, serviceTokens: testMinter("bff") });
+    cleanups.push(async () => identity.close());
+
+    const receiver = await startOtlpReceiver();
+    cleanups.push(() => receiver.close());
+    const logExport = createLogExport("bff", {
+      env: { OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `${receiver.endpoint}/v1/logs`, OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: "http/json", OTEL_BLRP_SCHEDULE_DELAY: "100" },
+    });
+    cleanups.push(() => logExport.shutdown());
+
+    const logLines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        logLines.push(chunk.toString("utf8"));
+        done();
+      },
+    });
+    const logger = createLogger("bff-audit-test", { level: "debug" }, sink);
+    const stored = await startStoredAudit({ natsUrl: TEST_NATS_URL, natsPrefix, logger, otel: logExport.provider!.getLogger("apgms.audit") });
+    cleanups.push(() => stored.close());
+
+    const jwt = createJwtVerifier({ issuer: issuerUrl, audience: AUDIENCE, jwksUri: `${issuerUrl}/.well-known/jwks.json`, clockToleranceSeconds: 5 });
+    const app = buildApp({
+      config: { NODE_ENV: "test", OIDC_ISSUER: issuerUrl, AUTH_CACHE_SECONDS: 1, IDENTITY_GRPC_ADDRESS: address, TRUST_PROXY: false, SIGNUP_ENABLED: true },
+      logger,
+      identity,
+      redis,
+      jwt,
+      audit: stored.audit,
+    });
+    await new Promise<void>((resolve) => app.server.listen(0, "127.0.0.1", resolve));
+    cleanups.push(() => app.close());
+    const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+
+    const pg = new PgClient({ connectionString: db.url });
+    await pg.connect();
+    cleanups.push(() => pg.end());
+
+    const slug = `audit-${randomBytes(3).toString("hex")}`;
+    const { tenantId, accountId, owner } = await provisionTenant(identity, issuerUrl, slug);
+    const context = { requestId: randomUUID(), tenantId, principal: { kind: "service" as const, id: "test" } };
+    const adminEmail = `admin@${slug}.test`;
+    const admin = await identity.users.createUser(
+      { accountId, email: adminEmail, displayName: "Admin", role: Role.ROLE_ADMIN, oidcIssuer: issuerUrl, oidcSubject: adminEmail },
+      { context },
+    );
+
+    return {
+      url,
+      natsPrefix,
+      pg,
+      receiver,
+      audit: stored.audit,
+      logLines,
+      tenant: { id: tenantId, slug, accountId },
+      owner: { id: owner.id, subject: owner.subject },
+      admin: { id: admin.user!.id, subject: adminEmail },
+      token: (subject, options = {}) => mintToken(key, { issuer: issuerUrl, audience: AUDIENCE, subject, email: subject, ...options }),
+      async gql(query, variables = {}, headers = {}) {
+        const res = await fetch(`${url}/graphql`, {
+          method: "POST",
+          headers: { "content-type": "application/json", accept: "application/json", ...headers },
+          body: JSON.stringify({ query, variables }),
+        });
+        return { status: res.status, headers: res.headers, body: (await res.json()) as GqlResponse["body"] };
+      },
+      stopIdentity,
+      startIdentity,
+      async flush() {
+        await stored.audit.flush();
+        await logExport.provider!.forceFlush();
+      },
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
