@@ -74,7 +74,15 @@ export function buildApp(deps: AppDeps): App {
   });
   const onboarding = buildOnboardingYoga({ identity, logger, development, audit, ...membership, requestLimits: limits, persistedOperations });
   const rateLimits = rateLimitSettings(config);
-  const limiter = rateLimits && createEdgeLimiter({ redis, settings: rateLimits, logger });
+  const limiter =
+    rateLimits &&
+    createEdgeLimiter({
+      redis,
+      settings: rateLimits,
+      logger,
+      onExceeded: ({ requestId, ip, tenantId, principal, policy, cost, quota, windowSeconds }) =>
+        audit.securityEvent("rateLimit.hit", { requestId, ip, tenantId, principal, reason: `${policy} limit exceeded`, details: { policy, cost, quota, windowSeconds } }),
+    });
   const graphql = createGraphqlHandler({ yoga, onboarding, auth, audit, logger, development, trustProxy: config.TRUST_PROXY, limiter, requestTimeoutMs: limits.timeoutMs, cors: createCors(config.CORS_ORIGINS ?? []) });
 
   const identityHealth = identity.health;

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { Writable } from "node:stream";
+import { createLogger } from "@apgms/common/logger";
 import { createRedis } from "@apgms/common/redis";
 import { expect } from "chai";
 import type { Redis } from "ioredis";
@@ -54,7 +56,7 @@ describe("rate limits at the edge", () => {
     }
   });
 
-  async function edge(config: Partial<AppDeps["config"]>, redis?: Redis): Promise<string> {
+  async function edge(config: Partial<AppDeps["config"]>, redis?: Redis, logger?: ReturnType<typeof createLogger>): Promise<string> {
     const client = redis ?? createRedis(redisUrl, `${process.env.REDIS_KEY_PREFIX ?? "apgms-test:"}rl-${randomBytes(4).toString("hex")}:`);
     if (!redis) clients.push(client);
     // Until the client is ready the in-memory insurance limiter would count instead.
@@ -65,6 +67,7 @@ describe("rate limits at the edge", () => {
       identity: s.identity,
       redis: client,
       config: { IDENTITY_GRPC_ADDRESS: s.identityAddress, RATE_LIMIT_WINDOW_SECONDS: 60, ...config },
+      ...(logger && { logger }),
     });
     edges.push(started.app);
     return started.url;
@@ -170,6 +173,29 @@ describe("rate limits at the edge", () => {
     expect(rename.body.errors?.[0]?.extensions?.code).to.equal("RATE_LIMITED");
     const after = dataOf<{ name: string }>(await s.as(s.a.users.owner, "query($id: ID!) { account(id: $id) { name } }", { id: s.a.accountId }), "account");
     expect(after.name).to.equal(name);
+  });
+
+  it("records a key's first refusal in a window as one rateLimit.hit audit record, however long the flood", async function () {
+    this.timeout(30_000);
+    const records: Array<{ action?: string; principal?: string; tenantId?: string; outcome?: string; details?: Record<string, string> }> = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const l of chunk.toString("utf8").split("\n").filter(Boolean)) {
+          const line = JSON.parse(l) as { audit?: (typeof records)[number] };
+          if (line.audit) records.push(line.audit);
+        }
+        done();
+      },
+    });
+    const url = await edge({ RATE_LIMIT_IP: 1_000, ...plan(4, 1_000) }, undefined, createLogger("bff", { level: "info" }, sink));
+    const token = s.token(s.a.users.owner.subject);
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await ask(url, ME, token)).status);
+    expect(statuses).to.deep.equal([200, 200, 429, 429, 429, 429]);
+    const hits = records.filter((r) => r.action === "rateLimit.hit");
+    expect(hits).to.have.length(1);
+    expect(hits[0]).to.deep.include({ principal: `user:${s.a.users.owner.id}`, tenantId: s.a.id });
+    expect(hits[0]!.details).to.deep.include({ policy: "principal", quota: "4" });
   });
 });
 

@@ -69,7 +69,7 @@ export function createGraphqlHandler(options: GraphqlHandlerOptions) {
 
     const forwarded = trustProxy ? req.headers["x-forwarded-for"] : undefined;
     const ip = (typeof forwarded === "string" ? forwarded.split(",")[0]!.trim() : req.socket.remoteAddress) ?? "";
-    const limits = await limiter?.admit(ip);
+    const limits = await limiter?.admit(ip, requestId);
     if (limits) {
       for (const [name, value] of Object.entries(limits.headers())) res.setHeader(name, value);
       const retryAfter = limits.retryAfter;

@@ -5,10 +5,25 @@ import type { Redis } from "ioredis";
 import { rateLimitHeaders, retryAfterSeconds, type PolicyName, type PolicyOutcome } from "./headers.js";
 import { planOf, type RateLimitSettings } from "./plans.js";
 
+/** A key's first refusal in a window (later ones in that window are not reported, so a flood is one event). */
+export interface RateLimitExceeded {
+  policy: PolicyName;
+  requestId: string;
+  ip: string;
+  /** "user:<id>" or "apiKey:<id>"; absent for the address policy. */
+  principal?: string;
+  tenantId?: string;
+  cost: number;
+  quota: number;
+  windowSeconds: number;
+}
+
 export interface EdgeLimiterOptions {
   redis: Redis;
   settings: RateLimitSettings;
   logger: Logger;
+  /** Called on each key's first refusal in a window (the audit trail's `rateLimit.hit`); it is also logged at warn. */
+  onExceeded?: (event: RateLimitExceeded) => void;
 }
 
 /** One request's rate limits: charged per client address first, then by cost per principal and tenant. */
@@ -23,11 +38,11 @@ export interface RequestRateLimits {
 
 export interface EdgeLimiter {
   /** Charges one request to the client address, before authentication. */
-  admit(ip: string): Promise<RequestRateLimits>;
+  admit(ip: string, requestId: string): Promise<RequestRateLimits>;
 }
 
 export function createEdgeLimiter(options: EdgeLimiterOptions): EdgeLimiter {
-  const { redis, settings, logger } = options;
+  const { redis, settings, logger, onExceeded } = options;
   const { windowSeconds, redisTimeoutMs } = settings;
   const limiter = (policy: PolicyName, points: number) =>
     createRateLimiter({ redis, keyPrefix: `ratelimit:${policy}`, points, windowSeconds, redisTimeoutMs });
@@ -44,15 +59,20 @@ export function createEdgeLimiter(options: EdgeLimiterOptions): EdgeLimiter {
     return limiters;
   };
 
-  const consume = async (policy: PolicyName, rl: RateLimiter, key: string, cost: number, log: Record<string, unknown>): Promise<PolicyOutcome> => {
-    const outcome = { policy, quota: rl.points, windowSeconds: rl.windowSeconds, ...(await rl.consume(key, cost)) };
-    if (outcome.exceededNow) logger.warn({ policy, ...log, quota: rl.points, windowSeconds }, "rate limit exceeded");
+  type Facts = Omit<RateLimitExceeded, "policy" | "quota" | "windowSeconds">;
+  const consume = async (policy: PolicyName, rl: RateLimiter, key: string, facts: Facts): Promise<PolicyOutcome> => {
+    const outcome = { policy, quota: rl.points, windowSeconds: rl.windowSeconds, ...(await rl.consume(key, facts.cost)) };
+    if (outcome.exceededNow) {
+      const event = { policy, ...facts, quota: rl.points, windowSeconds };
+      logger.warn(event, "rate limit exceeded");
+      onExceeded?.(event);
+    }
     return outcome;
   };
 
   return {
-    async admit(ip) {
-      const outcomes: PolicyOutcome[] = [await consume("ip", ipLimiter, ip || "unknown", 1, { ip })];
+    async admit(ip, requestId) {
+      const outcomes: PolicyOutcome[] = [await consume("ip", ipLimiter, ip || "unknown", { requestId, ip, cost: 1 })];
       return {
         get retryAfter() {
           return retryAfterSeconds(outcomes);
@@ -61,11 +81,11 @@ export function createEdgeLimiter(options: EdgeLimiterOptions): EdgeLimiter {
         async charge(principal, tenantId, cost) {
           const limiters = planLimiters(planOf(tenantId));
           const subject = principalToString(principal);
-          const log = { principal: subject, tenantId, cost };
+          const facts = { requestId, ip, principal: subject, tenantId, cost };
           // The principal first: one principal's refused flood must not spend its tenant's budget.
-          const own = await consume("principal", limiters.principal, subject, cost, log);
+          const own = await consume("principal", limiters.principal, subject, facts);
           outcomes.push(own);
-          if (own.allowed) outcomes.push(await consume("tenant", limiters.tenant, tenantId, cost, log));
+          if (own.allowed) outcomes.push(await consume("tenant", limiters.tenant, tenantId, facts));
           return outcomes.every((o) => o.allowed);
         },
       };
