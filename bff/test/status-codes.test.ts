@@ -1,5 +1,6 @@
-import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { createRedis, type Redis } from "@apgms/common/redis";
 import { expect } from "chai";
@@ -58,6 +59,8 @@ describe("HTTP status and code of every case in docs/api.md#errors", () => {
   let executionDownUrl: string;
   let addressLimitedUrl: string;
   let budgetLimitedUrl: string;
+  let persistedUrl: string;
+  const range = (n: number) => Array.from({ length: n }, (_, i) => i);
   const limitRedis: Redis[] = [];
   const conflictEmail = `twice-${randomBytes(4).toString("hex")}@status.test`;
   const invite = "mutation($i: InviteUserInput!) { inviteUser(input: $i) { code } }";
@@ -85,6 +88,13 @@ describe("HTTP status and code of every case in docs/api.md#errors", () => {
     };
     addressLimitedUrl = await limitedEdge({ RATE_LIMIT_IP: 1 });
     budgetLimitedUrl = await limitedEdge({ RATE_LIMIT_PLANS: { standard: { principal: 1, tenant: 1_000 } } });
+    // An edge in persisted-operations mode whose allow-list holds one operation.
+    const manifest = path.join(mkdtempSync(path.join(tmpdir(), "apgms-status-")), "persisted-documents.json");
+    const allowed = "query Me { me { kind } }";
+    writeFileSync(manifest, JSON.stringify({ [createHash("sha256").update(allowed).digest("hex")]: allowed }));
+    const persisted = await startEdge({ issuerUrl: s.issuerUrl, audience: AUDIENCE, identity: s.identity, redis: s.redis, config: { PERSISTED_OPERATIONS_FILE: manifest } });
+    edges.push(persisted.app);
+    persistedUrl = persisted.url;
     await s.as(s.a.users.owner, invite, { i: { accountId: s.a.accountId, email: conflictEmail, role: "VIEWER" } });
   });
 
@@ -116,7 +126,16 @@ describe("HTTP status and code of every case in docs/api.md#errors", () => {
     "wrong content-type": () => ({ headers: { "content-type": "text/plain" }, body: "{ me { kind } }" }),
     "invalid JSON body": () => ({ body: "{nope" }),
     "no query": () => ({ body: { variables: {} } }),
-    "body too large": () => ({ body: `{"query":"{ me { kind } }","pad":"${"x".repeat(25_000_001)}"}` }),
+    "body too large": () => ({ body: `{"query":"{ me { kind } }","pad":"${"x".repeat(1_048_577)}"}` }),
+    "batched request": () => ({ body: JSON.stringify([{ query: "{ me { kind } }" }, { query: "{ me { kind } }" }]) }),
+    "document too deep": () => gql("{ accounts { nodes { users { nodes { account { users { nodes { id } } } } } } } }"),
+    "too many aliases": () => gql(`{ ${range(16).map((i) => `a${i}: me { kind }`).join(" ")} }`),
+    "too many directives": () => gql(`{ me { ${range(11).map(() => "kind @include(if: true)").join(" ")} } }`),
+    "too many tokens": () => gql(`{ me { ${"kind ".repeat(5_000)}} }`),
+    "too costly": () => gql("{ accounts(first: 200) { nodes { users(first: 200) { nodes { id } } } } }"),
+    "introspection outside development": () => gql("{ __schema { queryType { name } } }"),
+    "not in the allow-list (persisted-operations mode)": () => gql("query Me { me { kind } }", {}, { url: persistedUrl }),
+    "unknown persisted operation": () => ({ url: persistedUrl, body: { extensions: { persistedQuery: { version: 1, sha256Hash: "0".repeat(64) } } } }),
     "no credentials": () => gql("{ me { kind } }", {}, { token: null }),
     "bad token": () => gql("{ me { kind } }", {}, { token: s.token(s.a.users.owner.subject, { ttlSeconds: -120 }) }),
     "svc-identity down during authentication": () => gql("{ me { kind } }", {}, { url: authDownUrl, token: s.token(`nobody-${randomBytes(4).toString("hex")}`) }),
