@@ -81,6 +81,12 @@ function attributesOf(event: AuditEvent): LogAttributes {
   return attributes;
 }
 
+/** The record as a log line's `audit` field (plain names, the outcome as ok/refused/failed). */
+export function auditLogFields(event: AuditEvent) {
+  const { id, action, principal, tenantId, targetIds, errorCodes, requestId, traceId, source, details } = event;
+  return { id, occurredAt: event.occurTime?.toISOString(), action, outcome: outcomeName(event.outcome), principal, tenantId, targetIds, errorCodes, requestId, traceId, source, details };
+}
+
 /**
  * The one way a service audits: each call of `record` produces exactly one
  * record, sent three ways: a log line (`audit: true`), an OpenTelemetry log
@@ -109,7 +115,7 @@ export function createAuditTrail(options: AuditTrailOptions): AuditTrail {
         source,
         details: redactDetails(input.details ?? {}),
       });
-      logger.info({ audit: AuditEvent.toJSON(event) }, `audit ${event.action} ${input.outcome}`);
+      logger.info({ audit: auditLogFields(event) }, `audit ${event.action} ${input.outcome}`);
       otel.emit({
         eventName: "apgms.audit",
         severityNumber: input.outcome === "failed" ? SeverityNumber.WARN : SeverityNumber.INFO,
@@ -121,7 +127,7 @@ export function createAuditTrail(options: AuditTrailOptions): AuditTrail {
       if (sink) {
         const p = sink
           .publish(event)
-          .catch((err: unknown) => logger.error({ err, audit: AuditEvent.toJSON(event) }, "audit record not stored: the stored trail misses it"))
+          .catch((err: unknown) => logger.error({ err, audit: auditLogFields(event) }, "audit record not stored: the stored trail misses it"))
           .finally(() => pending.delete(p));
         pending.add(p);
       }
