@@ -18,7 +18,7 @@ import { createDevIssuer } from "../src/dev-oidc/issuer.js";
 import { generateSigningKey, type SigningKey } from "../src/dev-oidc/keys.js";
 import { mintToken, type MintOptions } from "../src/dev-oidc/tokens.js";
 import { createIdentityClients, type IdentityClients } from "../src/identity-clients.js";
-import { freePort, provisionTenant, waitFor } from "./support.js";
+import { freePort, provisionTenant, TEST_RATE_LIMITS, waitFor } from "./support.js";
 
 /**
  * The real stack for the edge's tests, started once per run: a fresh Postgres
@@ -133,7 +133,7 @@ async function startStack(): Promise<Stack> {
   const stored = await startStoredAudit({ natsUrl: TEST_NATS_URL, natsPrefix, logger });
   cleanups.push(() => stored.close());
   const app: App = buildApp({
-    config: { NODE_ENV: "test", OIDC_ISSUER: issuerUrl, AUTH_CACHE_SECONDS: 1, IDENTITY_GRPC_ADDRESS: address, TRUST_PROXY: false, SIGNUP_ENABLED: true },
+    config: { NODE_ENV: "test", OIDC_ISSUER: issuerUrl, AUTH_CACHE_SECONDS: 1, IDENTITY_GRPC_ADDRESS: address, TRUST_PROXY: false, SIGNUP_ENABLED: true, ...TEST_RATE_LIMITS },
     logger,
     identity,
     redis,

@@ -47,6 +47,16 @@ export interface EdgeOptions {
   https?: AppDeps["https"];
 }
 
+/**
+ * Rate limits of the test edges: the whole suite comes from one address and a
+ * few principals sharing Redis counters, so limits stay on (every request is
+ * counted) but far above what it sends. security-rate-limit.test.ts sets small ones.
+ */
+export const TEST_RATE_LIMITS = {
+  RATE_LIMIT_IP: 1_000_000,
+  RATE_LIMIT_PLANS: { standard: { principal: 100_000_000, tenant: 100_000_000 } },
+} satisfies Partial<AppDeps["config"]>;
+
 /** A BFF of its own on port 0 (for tests that need other settings than the shared stack's). */
 export async function startEdge(options: EdgeOptions): Promise<{ app: App; url: string }> {
   const { issuerUrl, audience, identity, redis, config = {}, logger = createLogger("test", { level: "silent" }), revocations, https } = options;
@@ -58,6 +68,7 @@ export async function startEdge(options: EdgeOptions): Promise<{ app: App; url: 
       IDENTITY_GRPC_ADDRESS: "127.0.0.1:1",
       TRUST_PROXY: false,
       SIGNUP_ENABLED: false,
+      ...TEST_RATE_LIMITS,
       ...config,
     },
     logger,

@@ -16,9 +16,11 @@ const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
  * it, `"ip";r=5999;t=60` (Structured Field lists; names are quoted strings).
  */
 export function rateLimitHeaders(outcomes: readonly PolicyOutcome[]): Record<string, string> {
+  // The operations of a batch are charged one by one: report each policy's latest state once.
+  const latest = [...new Map(outcomes.map((o) => [o.policy, o])).values()];
   return {
-    "ratelimit-policy": outcomes.map((o) => `"${o.policy}";q=${o.quota};w=${o.windowSeconds}`).join(", "),
-    ratelimit: outcomes.map((o) => `"${o.policy}";r=${o.remaining};t=${seconds(o.resetMs)}`).join(", "),
+    "ratelimit-policy": latest.map((o) => `"${o.policy}";q=${o.quota};w=${o.windowSeconds}`).join(", "),
+    ratelimit: latest.map((o) => `"${o.policy}";r=${o.remaining};t=${seconds(o.resetMs)}`).join(", "),
   };
 }
 
