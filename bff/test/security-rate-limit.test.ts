@@ -8,6 +8,7 @@ import type { Redis } from "ioredis";
 import { buildSchema, parse } from "graphql";
 import type { App, AppDeps } from "../src/app.js";
 import { typeDefs } from "../src/graphql/schema.graphql.js";
+import { clientKey } from "../src/limits/client-key.js";
 import { operationCost } from "../src/limits/operation-cost.js";
 import { AUDIENCE, dataOf, getStack, type Stack } from "./stack.js";
 import { freePort, startEdge, waitFor } from "./support.js";
@@ -334,5 +335,18 @@ describe("operation cost", () => {
 
   it("follows fragments", () => {
     expect(cost("query { accounts(first: 5) { nodes { ...A } } } fragment A on Account { id name userCount }")).to.equal(1 + 5 + 15);
+  });
+});
+
+describe("client address key", () => {
+  it("limits IPv4 by address and IPv6 by its /64", () => {
+    expect(clientKey("203.0.113.7")).to.equal("203.0.113.7");
+    expect(clientKey("::ffff:203.0.113.7")).to.equal("203.0.113.7");
+    expect(clientKey("2001:db8:1:2:aaaa:bbbb:cccc:dddd")).to.equal("2001:db8:1:2::/64");
+    expect(clientKey("2001:db8:1:2::9")).to.equal(clientKey("2001:0db8:0001:0002:ffff::1"));
+    expect(clientKey("2001:db8::1")).to.equal("2001:db8:0:0::/64");
+    expect(clientKey("fe80::1%eth0")).to.equal("fe80:0:0:0::/64");
+    expect(clientKey("::1")).to.equal("0:0:0:0::/64");
+    expect(clientKey("")).to.equal("unknown");
   });
 });

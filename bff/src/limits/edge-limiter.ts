@@ -2,6 +2,7 @@ import { principalToString, type Principal } from "@apgms/common/context";
 import type { Logger } from "@apgms/common/logger";
 import { createRateLimiter, type RateLimiter } from "@apgms/common/rate-limit";
 import type { Redis } from "ioredis";
+import { clientKey } from "./client-key.js";
 import { rateLimitHeaders, retryAfterSeconds, type PolicyName, type PolicyOutcome } from "./headers.js";
 import { planOf, type RateLimitSettings } from "./plans.js";
 
@@ -72,7 +73,7 @@ export function createEdgeLimiter(options: EdgeLimiterOptions): EdgeLimiter {
 
   return {
     async admit(ip, requestId) {
-      const outcomes: PolicyOutcome[] = [await consume("ip", ipLimiter, ip || "unknown", { requestId, ip, cost: 1 })];
+      const outcomes: PolicyOutcome[] = [await consume("ip", ipLimiter, clientKey(ip), { requestId, ip, cost: 1 })];
       return {
         get retryAfter() {
           return retryAfterSeconds(outcomes);
