@@ -19,17 +19,15 @@ export const LimitCodes = {
 } as const;
 
 /**
- * Armor's rejection handler, turned into a coded error: reported to the
- * validation context (a validation error: nothing runs), or thrown from the
- * parser for the token limit, which has no context. Either way Yoga answers it
- * like any document that cannot run (200 under application/json, 400 under
- * application/graphql-response+json).
+ * Armor's rejection handler, turned into a coded error and thrown: from the
+ * parser (tokens) or from the first visit of the operation (the others), so a
+ * refused document costs no further parsing or validation. Yoga answers it
+ * like any document that cannot run: 200 under application/json, 400 under
+ * application/graphql-response+json.
  */
 function refuse(code: string) {
-  return (context: ValidationContext | null, error: GraphQLError): void => {
-    const coded = new GraphQLError(error.message.replace(/^Syntax Error: /, ""), { extensions: { code } });
-    if (!context) throw coded;
-    context.reportError(coded);
+  return (_context: ValidationContext | null, error: GraphQLError): never => {
+    throw new GraphQLError(error.message.replace(/^Syntax Error: /, ""), { extensions: { code, http: { spec: true, status: 400 } } });
   };
 }
 
