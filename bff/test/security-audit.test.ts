@@ -232,12 +232,14 @@ describe("security: the audit trail", function () {
     expect(rows.every((r) => r.action === "auth.failed")).to.equal(true);
   });
 
-  it("stores a record delivered twice once (insert by record id), and never updates or deletes one", async () => {
+  it("stores a record delivered twice once (insert by record id), NUL characters replaced, and never updates or deletes one", async () => {
     const event = AuditEvent.create({
       id: randomUUID(),
       occurTime: new Date(),
       tenantId: s.tenant.id,
-      principal: "service:test",
+      // Postgres text cannot hold NUL: stored replaced, not retried forever.
+      principal: "service:te\u0000st",
+      details: { "note\u0000": "a\u0000b" },
       action: "test.redelivered",
       outcome: AuditOutcome.AUDIT_OUTCOME_OK,
       requestId: `audit-dup-${randomBytes(3).toString("hex")}`,
@@ -255,6 +257,8 @@ describe("security: the audit trail", function () {
     }
     const rows = await storedFor([event.requestId]);
     expect(rows).to.have.length(1);
+    expect(rows[0]!.principal).to.equal("service:te\uFFFDst");
+    expect(rows[0]!.details).to.deep.equal({ "note\uFFFD": "a\uFFFDb" });
     await waitFor("both deliveries consumed", async () => {
       const { rows: info } = await s.pg.query<{ n: string }>("SELECT count(*) AS n FROM identity.audit_events WHERE id = $1", [event.id]);
       return info[0]!.n === "1";

@@ -13,6 +13,15 @@ const OUTCOMES: Partial<Record<AuditOutcome, string>> = {
   [AuditOutcome.AUDIT_OUTCOME_FAILED]: "failed",
 };
 
+// Postgres text cannot hold NUL; a record from any emitter is stored without it.
+const text = (value: string, max: number) => value.replace(/\u0000/g, "\uFFFD").slice(0, max);
+
+/** A data exception (SQLSTATE class 22): the row can never be stored, retrying would loop forever. */
+function isDataError(err: unknown): boolean {
+  const meta = (err as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } } | null)?.meta;
+  return String(meta?.driverAdapterError?.cause?.originalCode ?? "").startsWith("22");
+}
+
 /** The row for a record, or why it can never be stored. */
 export function auditRow(e: AuditEvent): AuditEventInput | string {
   if (!isUuid(e.id)) return "id is not a UUID";
@@ -25,15 +34,15 @@ export function auditRow(e: AuditEvent): AuditEventInput | string {
     id: e.id.toLowerCase(),
     tenantId: e.tenantId ? e.tenantId.toLowerCase() : null,
     occurredAt: e.occurTime,
-    principal: e.principal.slice(0, 512),
-    action: e.action,
-    targetIds: e.targetIds.slice(0, 64).map((t) => t.slice(0, 255)),
+    principal: text(e.principal, 512),
+    action: text(e.action, 255),
+    targetIds: e.targetIds.slice(0, 64).map((t) => text(t, 255)),
     outcome,
-    errorCodes: e.errorCodes.slice(0, 32).map((c) => c.slice(0, 64)),
-    requestId: e.requestId.slice(0, 128),
-    traceId: e.traceId.slice(0, 32),
-    source: e.source.slice(0, 64),
-    details: e.details,
+    errorCodes: e.errorCodes.slice(0, 32).map((c) => text(c, 64)),
+    requestId: text(e.requestId, 128),
+    traceId: text(e.traceId, 32),
+    source: text(e.source, 64),
+    details: Object.fromEntries(Object.entries(e.details).slice(0, 32).map(([k, v]) => [text(k, 64), text(v, 256)])),
   };
 }
 
@@ -72,8 +81,14 @@ export async function startAuditConsumer(options: AuditConsumerOptions): Promise
         logger.error({ audit: AuditEvent.toJSON(event), reason: row }, "audit record dropped: invalid");
         return "reject";
       }
-      // Records of every tenant (and of none) arrive here: a platform path under row-level security.
-      await asPlatform(db, (tx) => appendAuditEvents(tx, [row]));
+      try {
+        // Records of every tenant (and of none) arrive here: a platform path under row-level security.
+        await asPlatform(db, (tx) => appendAuditEvents(tx, [row]));
+      } catch (err) {
+        if (!isDataError(err)) throw err;
+        logger.error({ err, audit: AuditEvent.toJSON(event) }, "audit record dropped: the database refuses its data");
+        return "reject";
+      }
       return "ack";
     },
   });

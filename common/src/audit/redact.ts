@@ -21,6 +21,13 @@ export function maskIp(ip: string): string {
 /** Detail keys that may carry a secret or a person's name: their values are never recorded. */
 const SECRET_KEY = /secret|token|password|code|authorization|cookie|apikey|api_key|credential|display_?name|full_?name|phone/i;
 
+// Control characters (NUL above all: Postgres text cannot hold it) have no place in a record.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/g;
+
+/** A string safe to store and to show: control characters replaced by U+FFFD. */
+export const printable = (value: string): string => value.replace(CONTROL, "\uFFFD");
+
 /**
  * The redaction every audit record goes through, whatever its emitter passed:
  * values under secret-like keys are replaced, emails are masked, values are
@@ -30,7 +37,7 @@ export function redactDetails(details: Record<string, string | number | boolean 
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(details).slice(0, 32)) {
     if (value === undefined) continue;
-    out[key] = SECRET_KEY.test(key) ? "[redacted]" : maskEmail(String(value)).slice(0, 256);
+    out[printable(key).slice(0, 64)] = SECRET_KEY.test(key) ? "[redacted]" : printable(maskEmail(String(value))).slice(0, 256);
   }
   return out;
 }

@@ -4,7 +4,7 @@ import { logs, SeverityNumber, type LogAttributes, type Logger as OtelLogger } f
 import { AuditEvent, AuditOutcome } from "@apgms/proto/apgms/identity/v1/audit";
 import { currentContext, principalToString } from "../context.js";
 import type { Logger } from "../logger.js";
-import { maskEmail, redactDetails } from "./redact.js";
+import { maskEmail, printable, redactDetails } from "./redact.js";
 
 export type Outcome = "ok" | "refused" | "failed";
 
@@ -105,12 +105,12 @@ export function createAuditTrail(options: AuditTrailOptions): AuditTrail {
         id: randomUUID(),
         occurTime: new Date(),
         tenantId: input.tenantId ?? ctx?.tenantId ?? "",
-        principal: maskEmail(principal),
-        action: input.action,
-        targetIds: [...new Set(input.targetIds ?? [])].map(maskEmail),
+        principal: printable(maskEmail(principal)),
+        action: printable(input.action),
+        targetIds: [...new Set(input.targetIds ?? [])].map((t) => printable(maskEmail(t))),
         outcome: OUTCOMES[input.outcome],
         errorCodes: [...(input.errorCodes ?? [])],
-        requestId: input.requestId ?? ctx?.requestId ?? "",
+        requestId: printable(input.requestId ?? ctx?.requestId ?? ""),
         traceId: input.traceId || activeTraceId(),
         source,
         details: redactDetails(input.details ?? {}),
