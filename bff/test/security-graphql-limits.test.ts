@@ -240,6 +240,16 @@ describe("security: GraphQL limits, production schema, persisted operations, hea
       expect((await query(prodUrl, "{ __typename }")).body.data).to.deep.equal({ __typename: "Query" });
     });
 
+    it("GraphiQL is served in development only", async () => {
+      const page = (url: string) => fetch(`${url}/graphql`, { headers: { accept: "text/html" } });
+      const prod = await page(prodUrl);
+      expect(prod.status).to.equal(401);
+      expect(await prod.text()).to.not.include("<html");
+      const dev = await page(devUrl);
+      expect(dev.status).to.equal(200);
+      expect(await dev.text()).to.include("GraphiQL");
+    });
+
     it('field suggestions ("Did you mean …") are hidden in production and shown in development', async () => {
       const typo = "{ acounts { nodes { id } } }";
       const prod = await query(prodUrl, typo);
