@@ -86,8 +86,10 @@ export function createEdgeLimiter(options: EdgeLimiterOptions): EdgeLimiter {
           // The principal first: one principal's refused flood must not spend its tenant's budget.
           const own = await consume("principal", limiters.principal, subject, facts);
           outcomes.push(own);
-          if (own.allowed) outcomes.push(await consume("tenant", limiters.tenant, tenantId, facts));
-          return outcomes.every((o) => o.allowed);
+          if (!own.allowed) return false;
+          const shared = await consume("tenant", limiters.tenant, tenantId, facts);
+          outcomes.push(shared);
+          return shared.allowed;
         },
       };
     },
