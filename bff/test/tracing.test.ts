@@ -224,6 +224,23 @@ describe("tracing (OTLP export across BFF → gRPC → Postgres)", function () {
     expect(orphans, "other /graphql traces").to.be.empty;
   });
 
+  it("exports a mutation's audit record as an OTLP log record carrying the request's trace id", async () => {
+    const requestId = `tracing-audit-${randomBytes(3).toString("hex")}`;
+    const res = await fetch(`${bffUrl}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json", authorization: `Bearer ${token}`, "x-request-id": requestId },
+      body: JSON.stringify({ query: 'mutation { createAccount(input: { name: "Traced" }) { id } }' }),
+    });
+    expect(res.status).to.equal(200);
+    await waitFor("the audit log record", () => receiver.logs.some((l) => l.attributes["audit.request_id"] === requestId), 10_000);
+    const records = receiver.logs.filter((l) => l.attributes["audit.request_id"] === requestId && l.attributes["audit.action"] === "createAccount");
+    expect(records).to.have.length(1);
+    const traceId = records[0]!.attributes["audit.trace_id"];
+    expect(traceId).to.match(/^[0-9a-f]{32}$/);
+    expect(records[0]!.traceId).to.equal(traceId);
+    await waitFor("the request's spans", () => receiver.spans.some((s) => s.traceId === traceId && s.service === "bff"), 10_000);
+  });
+
   it("installs and exports nothing without an OTLP endpoint", async () => {
     const before = (trace.getTracerProvider() as ProxyTracerProvider).getDelegate();
     const env: NodeJS.ProcessEnv = { NODE_ENV: "test", OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" };
