@@ -28,7 +28,7 @@ export function descriptorSetPath(): string {
   return path.join(path.dirname(require.resolve("@apgms/proto/package.json")), "image.binpb");
 }
 
-/** Wires the eight identity services, health and reflection; closing Prisma is the last shutdown step. */
+/** Wires the nine identity services (audit included), health and reflection; closing Prisma is the last shutdown step. */
 export function buildServer(options: BuildServerOptions): GrpcServerHandle {
   const { config, prisma, logger, serviceTokens, tls, drainTimeoutMs } = options;
   const deps: HandlerDeps = { config, prisma, logger };
