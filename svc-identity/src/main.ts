@@ -12,8 +12,9 @@ async function main(): Promise<void> {
   const config = loadIdentityConfig();
   const logger = createLogger("svc-identity", { level: config.LOG_LEVEL });
   const prisma = createPrisma({ databaseUrl: config.DATABASE_URL, schema: DATABASE_SCHEMA });
+  const platform = createPrisma({ databaseUrl: config.DATABASE_URL, schema: DATABASE_SCHEMA, scope: "platform" });
   const serviceTokens = createServiceTokenVerifier({ audience: SERVICE_NAME, keys: config.SERVICE_TOKEN_PUBLIC_KEYS });
-  const handle = buildServer({ config, prisma, logger, serviceTokens, tls: config });
+  const handle = buildServer({ config, prisma, platform, logger, serviceTokens, tls: config });
   const stopSweep = startPurgeSweep(prisma, logger, config.TENANT_PURGE_INTERVAL_SECONDS);
   const nc = await connectNats({ url: config.NATS_URL, name: "svc-identity" });
   const auditConsumer = await startAuditConsumer({ nc, db: prisma, logger, names: auditStream(config.NATS_PREFIX) });

@@ -15,6 +15,8 @@ import { userService } from "./handlers/user-service.js";
 export interface BuildServerOptions {
   config: HandlerDeps["config"];
   prisma: PrismaClient;
+  /** The same database and role, every connection in the platform scope (createPrisma scope "platform"). */
+  platform: PrismaClient;
   logger: Logger;
   /** Verifies the service token every call must carry (audience svc-identity). */
   serviceTokens: ServiceTokenVerifier;
@@ -30,8 +32,8 @@ export function descriptorSetPath(): string {
 
 /** Wires the nine identity services (audit included), health and reflection; closing Prisma is the last shutdown step. */
 export function buildServer(options: BuildServerOptions): GrpcServerHandle {
-  const { config, prisma, logger, serviceTokens, tls, drainTimeoutMs } = options;
-  const deps: HandlerDeps = { config, prisma, logger };
+  const { config, prisma, platform, logger, serviceTokens, tls, drainTimeoutMs } = options;
+  const deps: HandlerDeps = { config, prisma, platform, logger };
   return createGrpcServer({
     logger,
     serviceTokens,
@@ -49,6 +51,6 @@ export function buildServer(options: BuildServerOptions): GrpcServerHandle {
     ],
     descriptorSetPath: descriptorSetPath(),
     drainTimeoutMs,
-    onShutdown: [() => prisma.$disconnect()],
+    onShutdown: [() => prisma.$disconnect(), () => platform.$disconnect()],
   });
 }

@@ -78,6 +78,8 @@ export interface Harness extends Clients {
   prisma: PrismaClient;
   /** As the service's role, like the server under test: row-level security applies. */
   appPrisma: PrismaClient;
+  /** As the service's role in the platform scope (every tenant's rows), like the server's PrincipalService. */
+  platformPrisma: PrismaClient;
   handle: GrpcServerHandle;
   address: string;
   /** A new tenant (random slug) with its first account and owner. */
@@ -91,8 +93,9 @@ export async function startHarness(prefix: string): Promise<Harness> {
   const db = await migratedDatabase(prefix);
   const prisma = createPrisma({ databaseUrl: db.url, schema: SCHEMA, maxConnections: 2 });
   const appPrisma = createPrisma({ databaseUrl: db.urlAs(APP_ROLE), schema: SCHEMA, maxConnections: 5 });
+  const platformPrisma = createPrisma({ databaseUrl: db.urlAs(APP_ROLE), schema: SCHEMA, maxConnections: 3, scope: "platform" });
   const logger = createLogger("svc-identity-test", { level: process.env.TEST_LOG_LEVEL ?? "silent" });
-  const handle = buildServer({ config: TEST_CONFIG, prisma: appPrisma, logger, serviceTokens: testVerifier(SERVICE_NAME), drainTimeoutMs: 2_000 });
+  const handle = buildServer({ config: TEST_CONFIG, prisma: appPrisma, platform: platformPrisma, logger, serviceTokens: testVerifier(SERVICE_NAME), drainTimeoutMs: 2_000 });
   const port = await handle.listen("127.0.0.1", 0);
   const address = `127.0.0.1:${port}`;
   const clients = clientsFor(address);
@@ -102,6 +105,7 @@ export async function startHarness(prefix: string): Promise<Harness> {
     db,
     prisma,
     appPrisma,
+    platformPrisma,
     handle,
     address,
     async provision(label = "t") {

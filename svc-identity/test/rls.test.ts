@@ -174,4 +174,14 @@ describe("row-level security (svc-identity)", function () {
     const narrowed = await asPlatform<Tx, number>(h.appPrisma, (tx) => withTenant<Tx, number>(tx, b.tenantId, (t) => t.tenant.count()));
     expect(narrowed).to.equal(1);
   });
+
+  it("sees every tenant through the platform pool without a transaction, and only one tenant in its withTenant", async () => {
+    const ids = (await h.platformPrisma.tenant.findMany()).map((t) => t.id);
+    expect(ids).to.include.members([a.tenantId, b.tenantId]);
+    const users = await withTenant<Tx, Array<{ tenantId: string }>>(h.platformPrisma, b.tenantId, (tx) => tx.user.findMany());
+    expect(users.length).to.be.greaterThan(0);
+    expect(new Set(users.map((u) => u.tenantId))).to.deep.equal(new Set([b.tenantId]));
+    // The service's own pool never is: its sessions have no scope.
+    expect(await h.appPrisma.tenant.count()).to.equal(0);
+  });
 });

@@ -1,4 +1,4 @@
-import { inTransaction } from "@apgms/common";
+import { inTransaction, platformDatabaseUrl } from "@apgms/common";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { Prisma, PrismaClient } from "../generated/prisma/client.js";
 
@@ -24,12 +24,17 @@ export interface PrismaOptions {
   schema: string;
   /** Pool size; defaults to pg's (10). */
   maxConnections?: number;
+  /**
+   * "platform": every connection sees every tenant's rows (platformDatabaseUrl),
+   * for PrincipalService's lookups only; default: row-level security per transaction.
+   */
+  scope?: "platform";
 }
 
 /** A Prisma client over node-postgres (the driver adapter Prisma 7 needs). */
 export function createPrisma(options: PrismaOptions): PrismaClient {
-  const { databaseUrl, schema, maxConnections } = options;
-  const url = new URL(databaseUrl);
+  const { databaseUrl, schema, maxConnections, scope } = options;
+  const url = new URL(scope === "platform" ? platformDatabaseUrl(databaseUrl) : databaseUrl);
   // `schema` is a Prisma-only parameter; pg would pass it on as a startup option.
   url.searchParams.delete("schema");
   const adapter = new PrismaPg({ connectionString: url.toString(), max: maxConnections }, { schema });

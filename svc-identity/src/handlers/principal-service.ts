@@ -1,4 +1,4 @@
-import { asPlatform, NotFoundError, unary, UnauthenticatedError, type ServiceRegistration } from "@apgms/common";
+import { NotFoundError, unary, UnauthenticatedError, type ServiceRegistration } from "@apgms/common";
 import {
   PrincipalServiceService,
   type PrincipalServiceServer,
@@ -15,23 +15,25 @@ import { apiKeyToProto, tenantToProto, userToProto } from "./to-proto.js";
 
 /**
  * Not tenant-scoped: the edge calls it to learn who (and which tenant) a
- * credential is, so both lookups run in the platform scope (every tenant's rows).
+ * credential is, so both lookups see every tenant's rows. They are the edge's
+ * hot path on a cache miss: they use the platform pool, whose connections are
+ * in the platform scope, and need no transaction.
  */
 export function principalService(deps: HandlerDeps): ServiceRegistration {
-  const { prisma, logger } = deps;
+  const { platform, logger } = deps;
   const implementation: PrincipalServiceServer = {
     resolveOidcSubject: unary<ResolveOidcSubjectRequest, ResolveOidcSubjectResponse>(logger, "ResolveOidcSubject", async (req) => {
       const issuer = v.text("issuer", req.issuer, 500);
       const subject = v.text("subject", req.subject, 255);
       const tenant = (req.tenant ?? "").trim().slice(0, 63);
-      const found = await asPlatform(prisma, (tx) => resolveOidcSubject(tx, issuer, subject, tenant));
+      const found = await resolveOidcSubject(platform, issuer, subject, tenant);
       if (!found) throw new NotFoundError("user for this OIDC subject");
       return { user: userToProto(found.user), tenant: tenantToProto(found.tenant) };
     }),
 
     verifyApiKey: unary<VerifyApiKeyRequest, VerifyApiKeyResponse>(logger, "VerifyApiKey", async (req) => {
       // One answer for every failure: a caller learns nothing about which keys exist.
-      const found = await asPlatform(prisma, (tx) => verifyApiKeySecret(tx, req.secret));
+      const found = await verifyApiKeySecret(platform, req.secret);
       if (!found) throw new UnauthenticatedError("invalid API key");
       return { apiKey: apiKeyToProto(found.apiKey), tenant: tenantToProto(found.tenant) };
     }),

@@ -19,6 +19,8 @@ import type { IdentityConfig } from "../config.js";
 export interface HandlerDeps {
   /** Connected as the service's role: row-level security applies to every query. */
   prisma: PrismaClient;
+  /** The same role, every connection in the platform scope (every tenant's rows): PrincipalService only. */
+  platform: PrismaClient;
   logger: Logger;
   config: Pick<IdentityConfig, "TENANT_RETENTION_DAYS" | "API_KEY_GRACE_DEFAULT_SECONDS" | "INVITATION_TTL_HOURS" | "PAGE_TOKEN_SECRET">;
 }
