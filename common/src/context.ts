@@ -38,10 +38,12 @@ export function parsePrincipal(value: string | undefined): Principal | undefined
   return { kind, id: value.slice(i + 1) };
 }
 
-/** Metadata keys carrying the context between processes. */
+/**
+ * Metadata keys between processes. The tenant and principal travel only in
+ * the service token (`authorization`, see grpc/authenticate.ts), never as
+ * metadata of their own.
+ */
 export const MetadataKeys = {
   requestId: "x-request-id",
-  tenant: "x-apgms-tenant",
-  principal: "x-apgms-principal",
   field: "x-apgms-field",
 } as const;
