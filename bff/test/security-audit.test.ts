@@ -206,9 +206,27 @@ describe("security: the audit trail", function () {
     }
   });
 
-  it("refuses the trail to an analyst (audit:read is for owners and admins)", async () => {
+  it("refuses the trail to an analyst and to API keys (audit:read is for owners and admins)", async () => {
     const res = await s.gql("{ auditEvents { nodes { id } } }", {}, { authorization: `Bearer ${s.token(s.admin.subject, { sid: randomUUID() })}` });
     expect(res.body.errors?.[0]?.extensions?.code).to.equal("FORBIDDEN");
+    const ownerToken = s.token(s.owner.subject);
+    const { secret } = data<{ secret: string }>(
+      await s.gql(`mutation { createApiKey(input: { name: "reader", scopes: ["identity:write"] }) { secret } }`, {}, { authorization: `Bearer ${ownerToken}` }),
+      "createApiKey",
+    );
+    const byKey = await s.gql("{ auditEvents { nodes { id } } }", {}, { "x-api-key": secret });
+    expect(byKey.body.errors?.[0]?.extensions?.code).to.equal("FORBIDDEN");
+  });
+
+  it("filters by time: [from, to), and to must be after from", async () => {
+    const auth = { authorization: `Bearer ${s.token(s.owner.subject)}` };
+    const query = "query($from: DateTime, $to: DateTime) { auditEvents(from: $from, to: $to) { nodes { occurredAt } } }";
+    const future = data<{ nodes: unknown[] }>(await s.gql(query, { from: "2999-01-01T00:00:00Z" }, auth), "auditEvents");
+    expect(future.nodes).to.deep.equal([]);
+    const past = data<{ nodes: Array<{ occurredAt: string }> }>(await s.gql(query, { to: new Date().toISOString() }, auth), "auditEvents");
+    expect(past.nodes).to.not.be.empty;
+    const bad = await s.gql(query, { from: "2030-01-02T00:00:00Z", to: "2030-01-01T00:00:00Z" }, auth);
+    expect(bad.body.errors?.[0]?.extensions).to.deep.include({ code: "BAD_USER_INPUT", field: "to" });
   });
 
   it("loses nothing while svc-identity is stopped: records wait in the stream and are stored once it is back", async () => {
