@@ -1,6 +1,6 @@
 import { asPlatform, type Logger } from "@apgms/common";
 import type { AuditStream } from "@apgms/common/audit/stream";
-import { ensureStream, startDurableConsumer, type DurableConsumer } from "@apgms/common/nats/jetstream";
+import { ensureStream, startDurableConsumer, type Disposition, type DurableConsumer, type JsMsg } from "@apgms/common/nats/jetstream";
 import type { NatsConnection } from "@apgms/common/nats/connect";
 import { AuditEvent, AuditOutcome } from "@apgms/proto/apgms/identity/v1/audit";
 import { appendAuditEvents, type AuditEventInput } from "./db/audit-events.js";
@@ -63,33 +63,59 @@ export interface AuditConsumerOptions {
 export async function startAuditConsumer(options: AuditConsumerOptions): Promise<DurableConsumer> {
   const { nc, db, logger, names } = options;
   await ensureStream(nc, names.stream);
+  // Records of every tenant (and of none) arrive here: a platform path under row-level security.
+  const store = (rows: AuditEventInput[]) => asPlatform(db, (tx) => appendAuditEvents(tx, rows));
+
+  /** The message's row, or "reject" (logged) for one that can never be stored. */
+  function decode(msg: JsMsg): { row: AuditEventInput; event: AuditEvent } | "reject" {
+    let event: AuditEvent;
+    try {
+      event = AuditEvent.decode(msg.data);
+    } catch (err) {
+      logger.error({ err, seq: msg.seq, bytes: Buffer.from(msg.data).toString("base64") }, "audit record dropped: not an AuditEvent");
+      return "reject";
+    }
+    const row = auditRow(event);
+    if (typeof row === "string") {
+      logger.error({ audit: AuditEvent.toJSON(event), reason: row }, "audit record dropped: invalid");
+      return "reject";
+    }
+    return { row, event };
+  }
+
   return startDurableConsumer(nc, {
     stream: names.stream.name,
     durable: names.durable,
     logger,
     retryDelayMs: 2_000,
-    async handle(msg) {
-      let event: AuditEvent;
+    // One transaction per batch: a burst is stored at hundreds of rows per insert, not one by one.
+    batchSize: 200,
+    async handleBatch(msgs) {
+      const decoded = msgs.map(decode);
+      const valid = decoded.flatMap((d) => (d === "reject" ? [] : [d]));
       try {
-        event = AuditEvent.decode(msg.data);
-      } catch (err) {
-        logger.error({ err, seq: msg.seq, bytes: Buffer.from(msg.data).toString("base64") }, "audit record dropped: not an AuditEvent");
-        return "reject";
-      }
-      const row = auditRow(event);
-      if (typeof row === "string") {
-        logger.error({ audit: AuditEvent.toJSON(event), reason: row }, "audit record dropped: invalid");
-        return "reject";
-      }
-      try {
-        // Records of every tenant (and of none) arrive here: a platform path under row-level security.
-        await asPlatform(db, (tx) => appendAuditEvents(tx, [row]));
+        await store(valid.map((d) => d.row));
+        return decoded.map((d) => (d === "reject" ? "reject" : "ack"));
       } catch (err) {
         if (!isDataError(err)) throw err;
-        logger.error({ err, audit: AuditEvent.toJSON(event) }, "audit record dropped: the database refuses its data");
-        return "reject";
       }
-      return "ack";
+      // The database refused some row's data: store them one by one to drop only that one.
+      const out: Disposition[] = [];
+      for (const d of decoded) {
+        if (d === "reject") {
+          out.push("reject");
+          continue;
+        }
+        try {
+          await store([d.row]);
+          out.push("ack");
+        } catch (err) {
+          if (!isDataError(err)) throw err;
+          logger.error({ err, audit: AuditEvent.toJSON(d.event) }, "audit record dropped: the database refuses its data");
+          out.push("reject");
+        }
+      }
+      return out;
     },
   });
 }

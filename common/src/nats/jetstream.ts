@@ -90,7 +90,7 @@ export async function publishOnce(js: JetStreamClient, subject: string, data: Ui
   }
 }
 
-export { jetstream, type JetStreamClient };
+export { jetstream, type JetStreamClient, type JsMsg };
 
 /** What a handler decides about one message. */
 export type Disposition = "ack" | "retry" | "reject";
@@ -100,8 +100,17 @@ export interface DurableConsumerOptions {
   /** The durable name: one per consuming service; its replicas share it (each message goes to one). */
   durable: string;
   logger: Logger;
-  /** Returns "ack" when done, "retry" to get it again after `retryDelayMs`, "reject" for a message that can never succeed. A throw is a retry. */
-  handle(msg: JsMsg): Promise<Disposition>;
+  /** One message at a time: "ack" when done, "retry" to get it again after `retryDelayMs`, "reject" for one that can never succeed. A throw is a retry. */
+  handle?(msg: JsMsg): Promise<Disposition>;
+  /**
+   * Or batches (up to `batchSize` messages, or what arrived within `batchWaitMs`): one disposition
+   * per message, in order. A throw retries the whole batch.
+   */
+  handleBatch?(msgs: JsMsg[]): Promise<Disposition[]>;
+  /** Default 100. */
+  batchSize?: number;
+  /** How long a partial batch waits for more (default 20 ms). */
+  batchWaitMs?: number;
   /** An unacknowledged message is redelivered after this long (default 30 s). */
   ackWaitMs?: number;
   /** Delay of a retried message (default 1 s): a plain nak would redeliver at once. */
@@ -111,7 +120,7 @@ export interface DurableConsumerOptions {
 }
 
 export interface DurableConsumer {
-  /** Stops pulling and waits for the message in hand; unacknowledged ones are redelivered later. */
+  /** Stops pulling and waits for the messages in hand; unacknowledged ones are redelivered later. */
   stop(): Promise<void>;
 }
 
@@ -119,10 +128,13 @@ export interface DurableConsumer {
  * A durable pull consumer with explicit acks. Retry policy lives here, beside
  * the subscription: failures are redelivered after `retryDelayMs`, without a
  * delivery limit (nothing is dropped while the handler's dependency is down);
- * only a rejected message is terminated (and logged by the caller).
+ * only a rejected message is terminated (and logged by the caller). Batches
+ * are handled one after another, never two at once.
  */
 export async function startDurableConsumer(nc: NatsConnection, options: DurableConsumerOptions): Promise<DurableConsumer> {
-  const { stream, durable, logger, handle, ackWaitMs = 30_000, retryDelayMs = 1_000, maxAckPending = 256 } = options;
+  const { stream, durable, logger, handle, handleBatch, ackWaitMs = 30_000, retryDelayMs = 1_000, maxAckPending = 256, batchWaitMs = 20 } = options;
+  if (!handle && !handleBatch) throw new Error("startDurableConsumer needs handle or handleBatch");
+  const batchSize = handleBatch ? Math.min(options.batchSize ?? 100, maxAckPending) : 1;
   const jsm = await jetstreamManager(nc);
   const config = {
     durable_name: durable,
@@ -138,19 +150,41 @@ export async function startDurableConsumer(nc: NatsConnection, options: DurableC
   }
   const consumer = await jetstream(nc).consumers.get(stream, durable);
   const messages: ConsumerMessages = await consumer.consume({ max_messages: Math.min(maxAckPending, 100) });
+
+  const run = async (batch: JsMsg[]): Promise<void> => {
+    let dispositions: Disposition[];
+    try {
+      dispositions = handleBatch ? await handleBatch(batch) : [await handle!(batch[0]!)];
+    } catch (err) {
+      logger.warn({ err, stream, durable, seqs: batch.map((m) => m.seq) }, "message handler failed; retrying later");
+      dispositions = [];
+    }
+    batch.forEach((msg, i) => {
+      const d = dispositions[i] ?? "retry";
+      if (d === "ack") msg.ack();
+      else if (d === "retry") msg.nak(retryDelayMs);
+      else msg.term();
+    });
+  };
+  let buffer: JsMsg[] = [];
+  let chain = Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  const flush = (): Promise<void> => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (buffer.length === 0) return chain;
+    const batch = buffer;
+    buffer = [];
+    chain = chain.then(() => run(batch));
+    return chain;
+  };
   const loop = (async () => {
     for await (const msg of messages) {
-      let disposition: Disposition;
-      try {
-        disposition = await handle(msg);
-      } catch (err) {
-        logger.warn({ err, stream, durable, seq: msg.seq }, "message handler failed; retrying later");
-        disposition = "retry";
-      }
-      if (disposition === "ack") msg.ack();
-      else if (disposition === "retry") msg.nak(retryDelayMs);
-      else msg.term();
+      buffer.push(msg);
+      if (buffer.length >= batchSize) await flush();
+      else timer ??= setTimeout(() => void flush(), batchWaitMs);
     }
+    await flush();
   })();
   return {
     async stop() {
