@@ -8,6 +8,7 @@ import {
   type CallCredentialSource,
   type ServiceTokenMinter,
 } from "@apgms/common";
+import { isServiceCredentialRefusal } from "@apgms/common/grpc/authenticate";
 import { testMinter, testServiceKeys } from "@apgms/common/testing/service-keys";
 import { TenantServiceClient } from "@apgms/proto/apgms/identity/v1/tenant";
 import { UserServiceClient, type ListUsersResponse } from "@apgms/proto/apgms/identity/v1/user";
@@ -54,6 +55,7 @@ describe("service credentials on every gRPC call", function () {
     try {
       const err = await expectError(client.getTenant({ tenantId: a.tenantId }, as(a.tenantId)), status.UNAUTHENTICATED);
       expect(err.details).to.match(message);
+      expect(isServiceCredentialRefusal(err), "marked as a refused service credential").to.equal(true);
     } finally {
       raw.close();
     }
@@ -115,6 +117,7 @@ describe("service credentials on every gRPC call", function () {
       const err = await new Promise<ServiceError | null>((resolve) => tenants.getTenant({ tenantId: b.tenantId }, forged, { deadline: Date.now() + 5_000 }, (e) => resolve(e)));
       expect(err?.code).to.equal(status.UNAUTHENTICATED);
       expect(err?.details).to.equal("missing tenant context");
+      expect(isServiceCredentialRefusal(err), "the handler's refusal, not the gate's").to.equal(false);
     } finally {
       tenants.close();
     }

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import { status, type ServiceError } from "@grpc/grpc-js";
+import { isServiceCredentialRefusal } from "@apgms/common/grpc/authenticate";
 import type { Redis } from "ioredis";
 import { VerifyApiKeyResponse } from "@apgms/proto/apgms/identity/v1/principal";
 import type { Logger } from "@apgms/common/logger";
@@ -131,7 +132,9 @@ export function createAuthenticator(options: AuthenticatorOptions) {
       try {
         res = await identity.principals.verifyApiKey({ secret }, ctx(info.requestId));
       } catch (err) {
-        if (code(err) === status.UNAUTHENTICATED || code(err) === status.INVALID_ARGUMENT) throw new AuthError("invalid API key", "invalid_token");
+        // A refused service token is the edge's own fault (keys, clock): a 503, not the caller's bad key.
+        const refused = code(err) === status.UNAUTHENTICATED || code(err) === status.INVALID_ARGUMENT;
+        if (refused && !isServiceCredentialRefusal(err)) throw new AuthError("invalid API key", "invalid_token");
         throw err;
       }
       if (ttlMs > 0) {

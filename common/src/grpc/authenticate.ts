@@ -8,6 +8,14 @@ import { bindCallContext } from "./call-context.js";
 
 /** Metadata key of the service token (`Bearer <jwt>`). */
 export const AUTHORIZATION_METADATA = "authorization";
+/** Trailer on a call the credential gate refused, so a caller tells a bad service token from its user's bad credentials. */
+export const CREDENTIAL_REFUSED_TRAILER = "x-apgms-service-credential";
+
+/** True when the server refused the call's service token (a deployment fault: keys or clocks), not the request. */
+export function isServiceCredentialRefusal(err: unknown): boolean {
+  const md = (err as { metadata?: Metadata } | undefined)?.metadata;
+  return typeof md?.get === "function" && md.get(CREDENTIAL_REFUSED_TRAILER).length > 0;
+}
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 function first(md: Metadata, key: string): string | undefined {
@@ -57,8 +65,11 @@ export function authenticateService(
           unaryHandler(call, callback);
         },
         (err: unknown) => {
-          logger.warn({ method: method.path, requestId, reason: err instanceof Error ? err.message : String(err) }, "gRPC call refused: service credential");
-          callback(toServiceError(err));
+          const reason = err instanceof Error ? err.message : String(err);
+          logger.warn({ method: method.path, requestId, reason }, "gRPC call refused: service credential");
+          const refusal = toServiceError(err);
+          refusal.metadata?.set(CREDENTIAL_REFUSED_TRAILER, "refused");
+          callback(refusal);
         },
       );
     };
