@@ -42,8 +42,9 @@ export function parseVerifyKeys(text: string): ServiceVerifyKey[] {
   const blocks = unescape(text).match(PEM_BLOCK) ?? [];
   if (blocks.length === 0) throw new Error("no PEM public key found");
   return blocks.map((pem) => {
+    // createPublicKey would derive a public key from a private one: a service must never hold that.
+    if (pem.includes("PRIVATE KEY")) throw new Error("expected public keys only, found a private key");
     const publicKey = createPublicKey(pem);
-    if (publicKey.type !== "public") throw new Error("expected public keys only");
     return { kid: serviceKeyId(publicKey), alg: algOf(publicKey), publicKey };
   });
 }
