@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from "node:crypto";
 import { expect } from "chai";
 import { UnauthenticatedError } from "../src/errors.js";
 import { createServiceTokenMinter } from "../src/service-token.js";
@@ -28,6 +29,17 @@ describe("service tokens", () => {
     expect(await minter.mint("svc", "t1", user)).to.equal(first);
     await new Promise((r) => setTimeout(r, 1_100));
     expect(await minter.mint("svc", "t1", user)).to.not.equal(first);
+  });
+
+  it("signs and verifies with ES256 (P-256) too, and refuses other key types", async () => {
+    const ec = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const ecKey = parseSigningKey(ec.privateKey.export({ type: "pkcs8", format: "pem" }).toString());
+    expect(ecKey.alg).to.equal("ES256");
+    const token = await createServiceTokenMinter({ key: ecKey, issuer: "test" }).mint("svc", undefined, user);
+    const verifier = createServiceTokenVerifier({ audience: "svc", keys: [...keys, ...parseVerifyKeys(ec.publicKey.export({ type: "spki", format: "pem" }).toString())] });
+    expect(await verifier.verify(token)).to.deep.equal({ issuer: "test", principal: user });
+    const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    expect(() => parseSigningKey(rsa.privateKey.export({ type: "pkcs8", format: "pem" }).toString())).to.throw("unsupported key type rsa");
   });
 
   it("takes one or more PEM public keys, with literal \\n escapes, and refuses a private key as a public one", () => {

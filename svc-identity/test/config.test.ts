@@ -36,3 +36,18 @@ describe("svc-identity config: PAGE_TOKEN_SECRET", () => {
     expect(a).to.not.deep.equal(b);
   });
 });
+
+describe("svc-identity config: service tokens and TLS", () => {
+  it("requires SERVICE_TOKEN_PUBLIC_KEYS, public keys only", () => {
+    const { SERVICE_TOKEN_PUBLIC_KEYS: _omitted, ...withoutKeys } = base;
+    expect(configError({ ...withoutKeys, PAGE_TOKEN_SECRET: KEY })).to.include("SERVICE_TOKEN_PUBLIC_KEYS");
+    expect(configError({ ...base, PAGE_TOKEN_SECRET: KEY, SERVICE_TOKEN_PUBLIC_KEYS: keys.privateKeyPem })).to.include("SERVICE_TOKEN_PUBLIC_KEYS: one or more SPKI PEM public keys");
+  });
+
+  it("takes a certificate with its key, and client certificates only with a CA", () => {
+    const ok = { ...base, PAGE_TOKEN_SECRET: KEY };
+    expect(configError({ ...ok, GRPC_TLS_CERT: "server.crt" })).to.include("GRPC_TLS_KEY");
+    expect(configError({ ...ok, GRPC_TLS_CERT: "server.crt", GRPC_TLS_KEY: "server.key", GRPC_TLS_CLIENT_AUTH: "true" })).to.include("GRPC_TLS_CA");
+    expect(parseIdentityConfig({ ...ok, GRPC_TLS_CERT: "server.crt", GRPC_TLS_KEY: "server.key" }).GRPC_TLS_CLIENT_AUTH).to.equal(false);
+  });
+});
