@@ -2,6 +2,7 @@ import { telemetry } from "./instrument.js";
 import { createLogger, createServiceTokenVerifier, exitOnSignals } from "@apgms/common";
 import { DATABASE_SCHEMA, loadIdentityConfig, SERVICE_NAME } from "./config.js";
 import { createPrisma } from "./db/client.js";
+import { checkRowLevelSecurity } from "./db/rls-check.js";
 import { auditStream } from "@apgms/common/audit/stream";
 import { connectNats } from "@apgms/common/nats/connect";
 import { startAuditConsumer } from "./audit-consumer.js";
@@ -13,6 +14,7 @@ async function main(): Promise<void> {
   const logger = createLogger("svc-identity", { level: config.LOG_LEVEL });
   const prisma = createPrisma({ databaseUrl: config.DATABASE_URL, schema: DATABASE_SCHEMA });
   const platform = createPrisma({ databaseUrl: config.DATABASE_URL, schema: DATABASE_SCHEMA, scope: "platform" });
+  await checkRowLevelSecurity(prisma, logger);
   const serviceTokens = createServiceTokenVerifier({ audience: SERVICE_NAME, keys: config.SERVICE_TOKEN_PUBLIC_KEYS });
   const handle = buildServer({ config, prisma, platform, logger, serviceTokens, tls: config });
   const stopSweep = startPurgeSweep(prisma, logger, config.TENANT_PURGE_INTERVAL_SECONDS);

@@ -5,7 +5,9 @@ import { asPlatform, withTenant } from "@apgms/common";
 import { Role } from "@apgms/proto/apgms/identity/v1/user";
 import { expect } from "chai";
 import { Client } from "pg";
+import type { Logger } from "@apgms/common";
 import { APP_ROLE, type Tx } from "../src/db/client.js";
+import { checkRowLevelSecurity } from "../src/db/rls-check.js";
 import { startHarness, type Harness, type Provisioned } from "./harness.js";
 
 /** Every table of the schema but the migrations' own: each must be tenant-owned and protected. */
@@ -183,5 +185,16 @@ describe("row-level security (svc-identity)", function () {
     expect(new Set(users.map((u) => u.tenantId))).to.deep.equal(new Set([b.tenantId]));
     // The service's own pool never is: its sessions have no scope.
     expect(await h.appPrisma.tenant.count()).to.equal(0);
+  });
+
+  it("warns at start when DATABASE_URL's role bypasses row-level security, and not for the service's role", async () => {
+    const warnings: string[] = [];
+    const logger = { warn: (a: unknown, b?: string) => warnings.push(typeof a === "string" ? a : (b ?? "")) } as unknown as Logger;
+    await checkRowLevelSecurity(h.appPrisma, logger);
+    expect(warnings).to.deep.equal([]);
+    await checkRowLevelSecurity(h.prisma, logger);
+    expect(warnings).to.have.length(1);
+    expect(warnings[0]).to.include("bypasses row-level security");
+    expect(warnings[0]).to.include(`connect as ${APP_ROLE}`);
   });
 });
