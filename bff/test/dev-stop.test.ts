@@ -55,7 +55,7 @@ describe("make dev stopped by one SIGTERM to its process group", function () {
       env: {
         ...process.env,
         ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
-        DATABASE_URL: db.url,
+        DATABASE_URL: db.urlAs("apgms_identity_app"),
         DEV_OIDC_KEY_DIR: path.join(dir, "oidc"),
         LOG_LEVEL: "warn",
         NO_COLOR: "1",

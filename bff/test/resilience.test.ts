@@ -25,7 +25,7 @@ describe("edge across a restart of svc-identity", function () {
 
   const startIdentity = async () => {
     child = spawn(process.execPath, [path.join(repoRoot, "svc-identity/dist/src/main.js")], {
-      env: { ...process.env, DATABASE_URL: db.url, GRPC_PORT: String(port), LOG_LEVEL: "warn", PAGE_TOKEN_SECRET: "resilience-test-page-token-key-0123456789" },
+      env: { ...process.env, DATABASE_URL: db.urlAs("apgms_identity_app"), GRPC_PORT: String(port), LOG_LEVEL: "warn", PAGE_TOKEN_SECRET: "resilience-test-page-token-key-0123456789" },
       stdio: ["ignore", "inherit", "inherit"],
     });
     const health = createHealthClient(`127.0.0.1:${port}`);

@@ -87,7 +87,7 @@ describe("tracing (OTLP export across BFF → gRPC → Postgres)", function () {
     const identityAddress = `127.0.0.1:${grpcPort}`;
     const identityProcess = startChild(
       "svc-identity/dist/src/main.js",
-      childEnv({ ...otel, DATABASE_URL: db.url, GRPC_PORT: String(grpcPort), LOG_LEVEL: "warn", PAGE_TOKEN_SECRET: "tracing-test-page-token-key-0123456789" }),
+      childEnv({ ...otel, DATABASE_URL: db.urlAs("apgms_identity_app"), GRPC_PORT: String(grpcPort), LOG_LEVEL: "warn", PAGE_TOKEN_SECRET: "tracing-test-page-token-key-0123456789" }),
     );
     cleanups.push(async () => {
       identityProcess.process.kill("SIGTERM");
