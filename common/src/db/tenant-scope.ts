@@ -54,7 +54,7 @@ export async function withTenant<Tx extends SqlClient, R>(db: TransactionRunner<
  * `databaseUrl` for a second pool whose connections are all in the platform
  * scope (libpq startup option `-c app.scope=platform`): a single cross-tenant
  * lookup on the hot path (credential resolution) then needs no transaction,
- * which asPlatform's costs (about 400 µs of CPU per call here). Hand it only
+ * which is what asPlatform costs (about 400 µs of CPU per call here). Hand it only
  * to the platform paths; withTenant on one of its transactions still narrows
  * it to a tenant.
  */
@@ -67,8 +67,8 @@ export function platformDatabaseUrl(databaseUrl: string): string {
 
 /**
  * Runs `fn` in a new transaction that sees every tenant's rows: only for the
- * named cross-tenant operations (credential lookups, memberships of an
- * identity, tenant creation, the purge). It takes a client, never an open
+ * named cross-tenant operations (an identity's memberships and invitations,
+ * the purge, the audit consumer). It takes a client, never an open
  * transaction, so a tenant-scoped transaction cannot be widened.
  */
 export async function asPlatform<Tx extends SqlClient, R>(db: TransactionRunner<Tx>, fn: (tx: Tx) => Promise<R>): Promise<R> {
