@@ -62,7 +62,13 @@ export function authenticateService(
             deadline: deadlineOf(call),
           };
           bindCallContext(call, ctx);
-          unaryHandler(call, callback);
+          try {
+            unaryHandler(call, callback);
+          } catch (err) {
+            // A handler that throws synchronously must not become an unhandled rejection.
+            logger.error({ err, method: method.path }, "unhandled error in handler");
+            callback(toServiceError(err));
+          }
         },
         (err: unknown) => {
           const reason = err instanceof Error ? err.message : String(err);
