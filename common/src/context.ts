@@ -44,6 +44,8 @@ export function parsePrincipal(value: string | undefined): Principal | undefined
  * metadata of their own.
  */
 export const MetadataKeys = {
+  /** `Bearer <service token>`. */
+  authorization: "authorization",
   requestId: "x-request-id",
   field: "x-apgms-field",
 } as const;

@@ -6,8 +6,6 @@ import type { Logger } from "../logger.js";
 import type { ServiceTokenVerifier } from "../service-token-verifier.js";
 import { bindCallContext } from "./call-context.js";
 
-/** Metadata key of the service token (`Bearer <jwt>`). */
-export const AUTHORIZATION_METADATA = "authorization";
 /** Trailer on a call the credential gate refused, so a caller tells a bad service token from its user's bad credentials. */
 export const CREDENTIAL_REFUSED_TRAILER = "x-apgms-service-credential";
 
@@ -24,7 +22,7 @@ function first(md: Metadata, key: string): string | undefined {
 }
 
 function bearer(md: Metadata): string | undefined {
-  const value = first(md, AUTHORIZATION_METADATA);
+  const value = first(md, MetadataKeys.authorization);
   return value?.startsWith("Bearer ") ? value.slice(7).trim() : undefined;
 }
 

@@ -10,7 +10,6 @@ import {
 } from "@grpc/grpc-js";
 import { currentContext, MetadataKeys, type RequestContext } from "../context.js";
 import type { CallCredentialSource } from "../service-token.js";
-import { AUTHORIZATION_METADATA } from "./authenticate.js";
 import { grpcChannelCredentials, type GrpcTlsConfig } from "./tls.js";
 
 type UnaryCallback<Res> = (err: ServiceError | null, res: Res) => void;
@@ -52,7 +51,7 @@ const defaultIdempotent = (method: string) => /^(get|list|resolve|verify)/.test(
  */
 export async function metadataFor(ctx: RequestContext | undefined, credentials?: CallCredentialSource): Promise<Metadata> {
   const md = new Metadata();
-  if (credentials) md.set(AUTHORIZATION_METADATA, `Bearer ${await credentials.tokenFor(ctx)}`);
+  if (credentials) md.set(MetadataKeys.authorization, `Bearer ${await credentials.tokenFor(ctx)}`);
   if (ctx) md.set(MetadataKeys.requestId, ctx.requestId);
   return md;
 }
