@@ -52,8 +52,11 @@ function freePort() {
   });
 }
 
+// BENCH_PROFILE_DIR=<dir>: every server writes a V8 CPU profile there when it stops (node --cpu-prof).
+const profileArgs = (name) => (process.env.BENCH_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`, `--cpu-prof-name=${name}.cpuprofile`] : []);
+
 function start(name, file, env) {
-  const child = spawn(process.execPath, [file], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [...profileArgs(name), file], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
   child.stdout.on("data", () => {});
   child.once("exit", (code) => {
     if (code && code !== 0 && !stopping) console.error(`[bench] ${name} exited with ${code}`);
@@ -103,7 +106,7 @@ async function main() {
   // The seed and svc-identity run as its row-level-security role, as in production.
   const appUrl = db.urlAs("apgms_identity_app");
 
-  const [grpcPort, oidcPort, bffPort, coldPort, barePort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const [grpcPort, openGrpcPort, oidcPort, bffPort, coldPort, openPort, noisyPort, barePort] = await Promise.all(Array.from({ length: 8 }, freePort));
   const issuer = `http://127.0.0.1:${oidcPort}`;
   const redisPrefix = `apgms-bench-${randomBytes(4).toString("hex")}:`;
   // The edge signs a service token for every gRPC call; svc-identity verifies it.
@@ -115,7 +118,12 @@ async function main() {
     env: { ...process.env, DATABASE_URL: appUrl, DEV_OIDC_ISSUER: issuer, DEMO_API_KEY_FILE: path.join(keyDir, "api-key"), LOG_LEVEL: "warn" },
     stdio: "ignore",
   });
-  const identity = start("svc-identity", path.join(root, "svc-identity/dist/src/main.js"), { DATABASE_URL: appUrl, GRPC_PORT: String(grpcPort), LOG_LEVEL: "warn", PAGE_TOKEN_SECRET: randomBytes(32).toString("hex"), SERVICE_TOKEN_PUBLIC_KEYS: serviceKeys.publicKeyPem });
+  const identityEnv = { DATABASE_URL: appUrl, GRPC_PORT: String(grpcPort), LOG_LEVEL: "warn", PAGE_TOKEN_SECRET: randomBytes(32).toString("hex"), SERVICE_TOKEN_PUBLIC_KEYS: serviceKeys.publicKeyPem };
+  const identity = start("svc-identity", path.join(root, "svc-identity/dist/src/main.js"), identityEnv);
+  // The same service connected as the database owner (a superuser bypasses row-level security):
+  // the "protection off" edge's, to measure what the tenancy wall costs.
+  const openIdentity = start("svc-identity-open", path.join(root, "svc-identity/dist/src/main.js"), { ...identityEnv, DATABASE_URL: db.url, GRPC_PORT: String(openGrpcPort) });
+  const demo = await seedNoisyNeighbours(db.url, issuer);
   const bffEnv = {
     NODE_ENV: "production",
     LOG_LEVEL: "warn",
@@ -135,9 +143,30 @@ async function main() {
   // resolves the user and touches the session over gRPC (the token's RS256
   // verification stays cached). Shows what the caches buy.
   const cold = start("bff-nocache", path.join(root, "bff/dist/src/main.js"), { ...bffEnv, HTTP_PORT: String(coldPort), AUTH_CACHE_SECONDS: "0" });
+  // The same edge with its protection off: no rate limits, no GraphQL document limits, and a
+  // svc-identity without row-level security. Service credentials have no off switch (they cost
+  // ~1.6 µs per call once a token is cached): both edges pay them.
+  const open = start("bff-open", path.join(root, "bff/dist/src/main.js"), {
+    ...bffEnv,
+    HTTP_PORT: String(openPort),
+    IDENTITY_GRPC_ADDRESS: `127.0.0.1:${openGrpcPort}`,
+    RATE_LIMITS_ENABLED: "false",
+    GRAPHQL_LIMITS_ENABLED: "false",
+  });
+  // The noisy-neighbour edge: production limits as shipped (the default plan), each client
+  // its own address (X-Forwarded-For from a trusted proxy), its own Redis keys.
+  const { RATE_LIMIT_IP: _ip, RATE_LIMIT_PLANS: _plans, ...shipped } = bffEnv;
+  const noisy = start("bff-noisy", path.join(root, "bff/dist/src/main.js"), {
+    ...shipped,
+    HTTP_PORT: String(noisyPort),
+    TRUST_PROXY: "true",
+    REDIS_KEY_PREFIX: `${redisPrefix}noisy:`,
+  });
   const bare = start("bare", path.join(root, "scripts/bench/bare-yoga.cjs"), { NODE_ENV: "production", PORT: String(barePort) });
   await waitHttp(`http://127.0.0.1:${bffPort}/readyz`);
   await waitHttp(`http://127.0.0.1:${coldPort}/readyz`);
+  await waitHttp(`http://127.0.0.1:${openPort}/readyz`);
+  await waitHttp(`http://127.0.0.1:${noisyPort}/readyz`);
   await waitHttp(`http://127.0.0.1:${barePort}/graphql?query=%7B__typename%7D`, (r) => r.status < 500);
 
   const token = mintToken(loadOrCreateSigningKey(keyDir), { issuer, audience: "apgms", subject: "owner@demo.apgms.dev", email: "owner@demo.apgms.dev", ttlSeconds: 3600 });
@@ -149,6 +178,7 @@ async function main() {
   const scenarios = [
     { name: "bare Yoga+express, static me", url: `http://127.0.0.1:${barePort}/graphql`, headers: {}, pids: { server: bare.pid } },
     { name: "edge me (JWT, BFF→svc-identity)", url: `http://127.0.0.1:${bffPort}/graphql`, headers: { authorization: `Bearer ${token}` }, pids: { server: bff.pid, identity: identity.pid } },
+    { name: "edge me (JWT), protection off", url: `http://127.0.0.1:${openPort}/graphql`, headers: { authorization: `Bearer ${token}` }, pids: { server: open.pid, identity: openIdentity.pid } },
     { name: "edge me (API key, Redis-cached)", url: `http://127.0.0.1:${bffPort}/graphql`, headers: { "x-api-key": apiKey }, pids: { server: bff.pid, identity: identity.pid } },
     { name: "edge me, auth caches off", url: `http://127.0.0.1:${coldPort}/graphql`, headers: { authorization: `Bearer ${token}` }, pids: { server: cold.pid, identity: identity.pid } },
   ];
@@ -189,7 +219,102 @@ async function main() {
     );
   }
   const edge = summary[1];
+  const unprotected = summary[2];
   console.log(`target: the authenticated edge at >= 1.00x the bare server's requests/s: ${edge.rps / base.rps >= 1 ? "met" : "NOT met"} (${(edge.rps / base.rps).toFixed(2)}x)`);
+  const kept = edge.rps / unprotected.rps;
+  console.log(`target: the full protection stack at >= 0.80x the same edge unprotected: ${kept >= 0.8 ? "met" : "NOT met"} (${kept.toFixed(2)}x)`);
+
+  await noisyNeighbour(`http://127.0.0.1:${noisyPort}/graphql`, {
+    quiet: mintToken(loadOrCreateSigningKey(keyDir), { issuer, audience: "apgms", subject: demo.quietSubject, email: demo.quietSubject, ttlSeconds: 3600 }),
+    flooder: mintToken(loadOrCreateSigningKey(keyDir), { issuer, audience: "apgms", subject: "viewer@demo.apgms.dev", email: "viewer@demo.apgms.dev", ttlSeconds: 3600 }),
+  });
+}
+
+/**
+ * Gives the demo account 200 more users (so the heaviest query the limits allow returns
+ * 200 x 200 rows) and adds a second tenant with one user: the quiet neighbour. Written as the
+ * database owner: this is fixture data, not a path under test.
+ */
+async function seedNoisyNeighbours(ownerUrl, issuer) {
+  const { Client } = require("pg");
+  const pg = new Client({ connectionString: ownerUrl });
+  await pg.connect();
+  try {
+    await pg.query(
+      `INSERT INTO identity.users (tenant_id, account_id, email, display_name, role, oidc_issuer, oidc_subject, updated_at)
+       SELECT a.tenant_id, a.id, 'crowd' || n || '@demo.apgms.dev', 'Crowd ' || n, 'viewer', $1, 'crowd-' || n, now()
+         FROM identity.accounts a JOIN identity.tenants t ON t.id = a.tenant_id, generate_series(1, 200) n
+        WHERE t.slug = 'demo' AND a.name = 'Main'`,
+      [issuer],
+    );
+    const quietSubject = "quiet@quiet.example";
+    await pg.query(
+      `WITH t AS (INSERT INTO identity.tenants (name, slug, updated_at) VALUES ('Quiet Co', 'quiet', now()) RETURNING id),
+            a AS (INSERT INTO identity.accounts (tenant_id, name, updated_at) SELECT id, 'Main', now() FROM t RETURNING id, tenant_id)
+       INSERT INTO identity.users (tenant_id, account_id, email, display_name, role, oidc_issuer, oidc_subject, updated_at)
+       SELECT tenant_id, id, $2, 'Quiet', 'owner', $1, $2, now() FROM a`,
+      [issuer, quietSubject],
+    );
+    return { quietSubject };
+  } finally {
+    await pg.end();
+  }
+}
+
+// The heaviest document the default limits admit: depth 7, two nested pages of 200 (armor's
+// cost cannot see a variable's `first`; the rate limiter's cost does).
+const HEAVY = JSON.stringify({
+  query: "query($n: Int) { users(first: $n) { nodes { account { users(first: $n) { nodes { account { name } } } } } } }",
+  variables: { n: 200 },
+});
+
+/**
+ * Tenant "quiet" asks for `me` at a steady 50 req/s from its own address, alone and then while
+ * a viewer of tenant demo floods the heaviest allowed query over 20 connections from another
+ * address. The quiet tenant must see no error and a p99 within 2x of its p99 alone.
+ */
+async function noisyNeighbour(url, tokens) {
+  const quiet = (seconds) =>
+    autocannon({
+      url,
+      method: "POST",
+      connections: 5,
+      overallRate: 50,
+      duration: seconds,
+      headers: { "content-type": "application/json", authorization: `Bearer ${tokens.quiet}`, "x-forwarded-for": "198.51.100.10" },
+      body: query,
+    });
+  const flood = (seconds) =>
+    autocannon({
+      url,
+      method: "POST",
+      connections: 20,
+      duration: seconds,
+      headers: { "content-type": "application/json", authorization: `Bearer ${tokens.flooder}`, "x-forwarded-for": "203.0.113.66" },
+      body: HEAVY,
+    });
+  const seconds = SECONDS + 2;
+  await quiet(2);
+  const rows = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    const alone = await quiet(seconds);
+    const [together, flooded] = await Promise.all([quiet(seconds), flood(seconds)]);
+    rows.push({ alone, together, flooded });
+    console.log(
+      `noisy ${round}  quiet alone p99 ${alone.latency.p99} ms (${alone.non2xx + alone.errors} errors)  ` +
+        `with the flood p99 ${together.latency.p99} ms (${together.non2xx + together.errors} errors)  ` +
+        `flood: ${flooded.requests.total} requests, ${flooded["2xx"]} answered 2xx, ${flooded.non2xx} refused`,
+    );
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const alone = median(rows.map((r) => r.alone.latency.p99));
+  const together = median(rows.map((r) => r.together.latency.p99));
+  const errors = rows.reduce((n, r) => n + r.alone.non2xx + r.alone.errors + r.together.non2xx + r.together.errors, 0);
+  const ratio = together / alone;
+  console.log(
+    `target: the quiet tenant's p99 under a flood within 2x of alone, no error: ${ratio <= 2 && errors === 0 ? "met" : "NOT met"} ` +
+      `(median p99 ${together} ms vs ${alone} ms = ${ratio.toFixed(2)}x, ${errors} errors)`,
+  );
 }
 
 main()

@@ -56,6 +56,8 @@ export const configSchema = z.object({
   /** Development only: the issuer whose `POST /token` mints those sign-ins (default OIDC_ISSUER). */
   DEV_OIDC_ISSUER: z.string().url().optional(),
   /** GraphQL document limits (docs/security.md#graphql-limits): each refusal has its own code, before any resolver runs. */
+  /** Off only to measure what the document limits cost (make bench); never in production. */
+  GRAPHQL_LIMITS_ENABLED: env.bool(true),
   GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).default(LIMITS.maxDepth),
   GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).default(LIMITS.maxAliases),
   GRAPHQL_MAX_DIRECTIVES: z.coerce.number().int().min(0).default(LIMITS.maxDirectives),

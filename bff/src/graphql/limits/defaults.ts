@@ -16,6 +16,11 @@ export interface RequestLimits {
   maxBodyBytes: number;
   /** Deadline of a whole request, inherited by every gRPC call it makes. */
   timeoutMs: number;
+  /**
+   * The document limits above (depth, aliases, directives, tokens, cost). Off
+   * only to measure what they cost (`make bench`); never in production.
+   */
+  documentLimits: boolean;
 }
 
 /**
@@ -39,4 +44,5 @@ export const REQUEST_LIMIT_DEFAULTS: Readonly<RequestLimits> = {
   maxBatch: 0,
   maxBodyBytes: 1_048_576,
   timeoutMs: 10_000,
+  documentLimits: true,
 };

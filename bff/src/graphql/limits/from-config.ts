@@ -12,6 +12,7 @@ export type RequestLimitConfig = Partial<
     | "GRAPHQL_MAX_BATCH"
     | "MAX_REQUEST_BODY_BYTES"
     | "REQUEST_TIMEOUT_MS"
+    | "GRAPHQL_LIMITS_ENABLED"
   >
 >;
 
@@ -27,5 +28,6 @@ export function requestLimits(config: RequestLimitConfig): RequestLimits {
     maxBatch: config.GRAPHQL_MAX_BATCH ?? d.maxBatch,
     maxBodyBytes: config.MAX_REQUEST_BODY_BYTES ?? d.maxBodyBytes,
     timeoutMs: config.REQUEST_TIMEOUT_MS ?? d.timeoutMs,
+    documentLimits: config.GRAPHQL_LIMITS_ENABLED ?? d.documentLimits,
   };
 }

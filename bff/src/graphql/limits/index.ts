@@ -20,7 +20,7 @@ export interface GraphqlLimitOptions {
 export function graphqlLimits({ limits, development, persistedOperations }: GraphqlLimitOptions) {
   const plugins: Plugin[] = [useBatchLimit(limits.maxBatch)];
   if (persistedOperations) plugins.push(usePersistedOnly(persistedOperations));
-  plugins.push(...armorPlugins(limits, development));
+  if (limits.documentLimits) plugins.push(...armorPlugins(limits, development));
   if (!development) plugins.push(useNoIntrospection());
   return {
     options: {
