@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite (`make test`, after install and build): mocha over the
 # compiled tests chosen by .mocharc.cjs (common, svc-identity, bff), spec
-# reporter ("N passing"). Each run gets its own TEST_RUN_ID and Redis key
-# prefix (REDIS_KEY_PREFIX=apgms-test-<id>:); tests create their own databases.
+# reporter ("N passing"). The run's whole output must hold no secret-shaped
+# string (JWT, API key secret, invitation code, private key). Each run gets its
+# own TEST_RUN_ID and Redis key prefix (REDIS_KEY_PREFIX=apgms-test-<id>:); tests create their own databases.
 # Redis keys under a prefix made here are deleted afterwards (best effort).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,8 +23,14 @@ NATS_PREFIX="t-${TEST_RUN_ID}"
 export NATS_PREFIX
 echo "[test] TEST_RUN_ID=$TEST_RUN_ID REDIS_KEY_PREFIX=$REDIS_KEY_PREFIX" >&2
 
-rc=0
-npx --no -- mocha --timeout 30000 --exit "$@" || rc=$?
+# The whole run's output is kept and checked for anything shaped like a secret
+# (scripts/check-log-secrets.mjs); it is deleted afterwards unless that check fails.
+run_log="${TMPDIR:-/tmp}/apgms-test-${TEST_RUN_ID}.log"
+set +e
+npx --no -- mocha --timeout 30000 --exit "$@" 2>&1 | tee "$run_log"
+rc=${PIPESTATUS[0]}
+set -e
+if node scripts/check-log-secrets.mjs "$run_log"; then rm -f "$run_log"; elif [ "$rc" -eq 0 ]; then rc=1; fi
 
 if [ "$generated_prefix" -eq 1 ] && command -v redis-cli >/dev/null 2>&1; then
   redis=(redis-cli -u "${REDIS_URL:-redis://127.0.0.1:6379}")
