@@ -61,7 +61,8 @@ function graphqlTrace(spans: ReceivedSpan[]): ReceivedSpan[] | undefined {
   const inTrace = spans.filter((s) => s.traceId === edge.traceId);
   const complete =
     inTrace.some((s) => s.service === "bff" && isGrpcClient(s)) &&
-    inTrace.some((s) => s.service === "svc-identity" && isGrpcServer(s)) &&
+    // The request's own call, not only the sign-in's lookups: the services export in batches.
+    inTrace.some((s) => s.service === "svc-identity" && isGrpcServer(s) && s.name.endsWith("AccountService/ListAccounts")) &&
     inTrace.some((s) => s.service === "svc-identity" && isPg(s));
   return complete ? inTrace : undefined;
 }
