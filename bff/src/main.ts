@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   });
   const serviceTokens = createServiceTokenMinter({ key: config.SERVICE_TOKEN_PRIVATE_KEY, issuer: "bff" });
   const identity = createIdentityClients(config.IDENTITY_GRPC_ADDRESS, { timeoutMs: config.GRPC_TIMEOUT_MS, serviceTokens, tls: config });
-  const redis = createRedis(config.REDIS_URL, config.REDIS_KEY_PREFIX);
+  const redis = createRedis(config.REDIS_URL, config.REDIS_KEY_PREFIX, logger);
   const revocations = natsRevocations({ url: config.NATS_URL, prefix: config.NATS_PREFIX, logger });
   const https = config.TLS_CERT_FILE && config.TLS_KEY_FILE ? { cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) } : undefined;
   // The audit trail is stored by svc-identity from a JetStream stream; NATS must answer at start.
