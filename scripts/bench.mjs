@@ -232,7 +232,7 @@ async function main() {
 
 /**
  * Gives the demo account 200 more users (so the heaviest query the limits allow returns
- * 200 x 200 rows) and adds a second tenant with one user: the quiet neighbour. Written as the
+ * full pages) and adds a second tenant with one user: the quiet neighbour. Written as the
  * database owner: this is fixture data, not a path under test.
  */
 async function seedNoisyNeighbours(ownerUrl, issuer) {
@@ -261,11 +261,11 @@ async function seedNoisyNeighbours(ownerUrl, issuer) {
   }
 }
 
-// The heaviest document the default limits admit: depth 7, two nested pages of 200 (armor's
-// cost cannot see a variable's `first`; the rate limiter's cost does).
+// The heaviest document the default limits admit: depth 7, two nested pages of 57 through a
+// variable (1 + 3n + 3n² = 9,919 nodes, just under GRAPHQL_MAX_NODES = 10,000): 3,249 rows.
 const HEAVY = JSON.stringify({
   query: "query($n: Int) { users(first: $n) { nodes { account { users(first: $n) { nodes { account { name } } } } } } }",
-  variables: { n: 200 },
+  variables: { n: 57 },
 });
 
 /**

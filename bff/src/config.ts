@@ -63,6 +63,8 @@ export const configSchema = z.object({
   GRAPHQL_MAX_DIRECTIVES: z.coerce.number().int().min(0).default(LIMITS.maxDirectives),
   GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(10).default(LIMITS.maxTokens),
   GRAPHQL_MAX_COST: z.coerce.number().int().positive().default(LIMITS.maxCost),
+  /** Objects and fields one operation may return, counted with its variables (QUERY_TOO_COSTLY above it). */
+  GRAPHQL_MAX_NODES: z.coerce.number().int().positive().default(LIMITS.maxNodes),
   /** Operations in one batched request; 0 refuses every batch. */
   GRAPHQL_MAX_BATCH: z.coerce.number().int().min(0).max(100).default(LIMITS.maxBatch),
   /** Largest /graphql request body (413 above it). */

@@ -127,6 +127,12 @@ describe("security: GraphQL limits, production schema, persisted operations, hea
       { name: "a 100,000-token query", body: () => ({ query: `{ accounts { nodes { ${"id ".repeat(100_000)}} } }` }), status: 200, code: "TOO_MANY_TOKENS" },
       { name: "11 directives", body: () => ({ query: `{ accounts { nodes { ${range(11).map(() => "id @include(if: true)").join(" ")} } } }` }), status: 200, code: "TOO_MANY_DIRECTIVES" },
       { name: "two nested pages of 200", body: () => ({ query: "{ accounts(first: 200) { nodes { users(first: 200) { nodes { id } } } } }" }), status: 200, code: "QUERY_TOO_COSTLY" },
+      {
+        name: "two nested pages of 200 asked for through variables",
+        body: () => ({ query: "query($n: Int) { users(first: $n) { nodes { account { users(first: $n) { nodes { id } } } } } }", variables: { n: 200 } }),
+        status: 200,
+        code: "QUERY_TOO_COSTLY",
+      },
       { name: "a 100-operation batch", body: () => range(100).map(() => ({ query: "{ accounts { nodes { id } } }" })), status: 400, code: "BATCH_TOO_LARGE" },
       { name: "a 10 MB body", body: () => `{"query":"{ accounts { nodes { id } } }","variables":{"pad":"${"x".repeat(10 * 1024 * 1024)}"}}`, status: 413, code: "REQUEST_ENTITY_TOO_LARGE" },
     ];
@@ -210,11 +216,16 @@ describe("security: GraphQL limits, production schema, persisted operations, hea
       const refusedMs = performance.now() - started;
       expect(deep.body.errors?.[0]?.extensions?.code).to.equal("QUERY_TOO_DEEP");
 
-      // Depth 7, pages of 200 through variables (armor's cost sees only literal `first`): users × their account's users.
+      // Depth 7, pages through variables (armor's cost sees only literal `first`): users × their account's users.
+      // Two nested pages of 200 are over the node limit (GRAPHQL_MAX_NODES, counted with the variables).
       const heaviest = "query($n: Int) { users(first: $n) { nodes { account { users(first: $n) { nodes { account { name } } } } } } }";
-      const before = calls.length;
+      let before = calls.length;
+      const tooMany = await query(prodUrl, heaviest, { n: 200 }, { authorization: `Bearer ${ownerToken}` });
+      expect(tooMany.body.errors?.[0]?.extensions?.code).to.equal("QUERY_TOO_COSTLY");
+      expect(calls.slice(before)).to.deep.equal([]);
+      before = calls.length;
       started = performance.now();
-      const res = await query(prodUrl, heaviest, { n: 200 }, { authorization: `Bearer ${ownerToken}` });
+      const res = await query(prodUrl, heaviest, { n: 50 }, { authorization: `Bearer ${ownerToken}` });
       const heaviestMs = performance.now() - started;
       expect(res.body.errors).to.equal(undefined);
       const users = (res.body.data as { users: { nodes: Array<{ account: { users: { nodes: unknown[] } } }> } }).users.nodes;

@@ -133,6 +133,7 @@ describe("HTTP status and code of every case in docs/api.md#errors", () => {
     "too many directives": () => gql(`{ me { ${range(11).map(() => "kind @include(if: true)").join(" ")} } }`),
     "too many tokens": () => gql(`{ me { ${"kind ".repeat(5_000)}} }`),
     "too costly": () => gql("{ accounts(first: 200) { nodes { users(first: 200) { nodes { id } } } } }"),
+    "too many nodes for its variables": () => gql("query($n: Int) { users(first: $n) { nodes { account { users(first: $n) { nodes { id } } } } } }", { n: 200 }),
     "introspection outside development": () => gql("{ __schema { queryType { name } } }"),
     "not in the allow-list (persisted-operations mode)": () => gql("query Me { me { kind } }", {}, { url: persistedUrl }),
     "unknown persisted operation": () => ({ url: persistedUrl, body: { extensions: { persistedQuery: { version: 1, sha256Hash: "0".repeat(64) } } } }),

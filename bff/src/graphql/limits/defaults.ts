@@ -10,6 +10,8 @@ export interface RequestLimits {
   maxTokens: number;
   /** GraphQL Armor's cost: objects 2, scalars 1, x1.5 per level, times a literal `first`. */
   maxCost: number;
+  /** Objects and fields one operation may return, counted with its variables (page sizes). */
+  maxNodes: number;
   /** Operations in one batched request; 0 turns batching off. */
   maxBatch: number;
   /** Request body, in bytes. */
@@ -41,6 +43,7 @@ export const REQUEST_LIMIT_DEFAULTS: Readonly<RequestLimits> = {
   maxDirectives: 10,
   maxTokens: 5_000,
   maxCost: 10_000,
+  maxNodes: 10_000,
   maxBatch: 0,
   maxBodyBytes: 1_048_576,
   timeoutMs: 10_000,

@@ -10,6 +10,7 @@ export type RequestLimitConfig = Partial<
     | "GRAPHQL_MAX_TOKENS"
     | "GRAPHQL_MAX_COST"
     | "GRAPHQL_MAX_BATCH"
+    | "GRAPHQL_MAX_NODES"
     | "MAX_REQUEST_BODY_BYTES"
     | "REQUEST_TIMEOUT_MS"
     | "GRAPHQL_LIMITS_ENABLED"
@@ -26,6 +27,7 @@ export function requestLimits(config: RequestLimitConfig): RequestLimits {
     maxTokens: config.GRAPHQL_MAX_TOKENS ?? d.maxTokens,
     maxCost: config.GRAPHQL_MAX_COST ?? d.maxCost,
     maxBatch: config.GRAPHQL_MAX_BATCH ?? d.maxBatch,
+    maxNodes: config.GRAPHQL_MAX_NODES ?? d.maxNodes,
     maxBodyBytes: config.MAX_REQUEST_BODY_BYTES ?? d.maxBodyBytes,
     timeoutMs: config.REQUEST_TIMEOUT_MS ?? d.timeoutMs,
     documentLimits: config.GRAPHQL_LIMITS_ENABLED ?? d.documentLimits,

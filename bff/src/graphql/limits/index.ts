@@ -3,6 +3,7 @@ import { armorPlugins } from "./armor.js";
 import type { RequestLimits } from "./defaults.js";
 import { usePersistedOnly, type PersistedOperations } from "./persisted-operations.js";
 import { useBatchLimit } from "./use-batch-limit.js";
+import { useNodeLimit } from "./use-node-limit.js";
 import { useNoIntrospection } from "./use-no-introspection.js";
 
 export interface GraphqlLimitOptions {
@@ -20,7 +21,7 @@ export interface GraphqlLimitOptions {
 export function graphqlLimits({ limits, development, persistedOperations }: GraphqlLimitOptions) {
   const plugins: Plugin[] = [useBatchLimit(limits.maxBatch)];
   if (persistedOperations) plugins.push(usePersistedOnly(persistedOperations));
-  if (limits.documentLimits) plugins.push(...armorPlugins(limits, development));
+  if (limits.documentLimits) plugins.push(...armorPlugins(limits, development), useNodeLimit(limits.maxNodes));
   if (!development) plugins.push(useNoIntrospection());
   return {
     options: {
