@@ -11,19 +11,16 @@ import { createTestDatabase, type TestDatabase } from "@apgms/common/testing/dat
 import { deleteTestStreams, TEST_NATS_URL, testNatsPrefix } from "@apgms/common/testing/nats";
 import { testMinter, testServiceKeys } from "@apgms/common/testing/service-keys";
 import { Role } from "@apgms/proto/apgms/identity/v1/user";
-import { Redis } from "ioredis";
 import { Client as PgClient } from "pg";
 import { buildApp } from "../src/app.js";
 import { startStoredAudit } from "../src/audit/start.js";
 import type { EdgeAudit } from "../src/audit/edge-audit.js";
 import { createJwtVerifier } from "../src/auth/jwt-verifier.js";
-import { createDevIssuer } from "../src/dev-oidc/issuer.js";
-import { generateSigningKey } from "../src/dev-oidc/keys.js";
 import { mintToken, type MintOptions } from "../src/dev-oidc/tokens.js";
 import { createIdentityClients } from "../src/identity-clients.js";
 import { startOtlpReceiver, type OtlpReceiver } from "./otlp-receiver.js";
 import type { GqlResponse } from "./stack.js";
-import { freePort, provisionTenant, waitFor } from "./support.js";
+import { freePort, provisionTenant, startTestIssuer, testRedis, waitFor } from "./support.js";
 
 const repoRoot = path.resolve(__dirname, "../../..");
 const AUDIENCE = "apgms";
@@ -103,20 +100,10 @@ export async function startAuditStack(): Promise<AuditStack> {
     await startIdentity();
     cleanups.push(stopIdentity);
 
-    const key = generateSigningKey();
-    const issuerPort = await freePort();
-    const issuerUrl = `http://127.0.0.1:${issuerPort}`;
-    const issuer = createDevIssuer({ issuerUrl, audience: AUDIENCE, keys: [key] });
-    await new Promise<void>((resolve) => issuer.listen(issuerPort, "127.0.0.1", resolve));
-    cleanups.push(() => new Promise((resolve) => issuer.close(() => resolve())));
-
-    const prefix = `${process.env.REDIS_KEY_PREFIX ?? "apgms-test:"}audit-${randomBytes(4).toString("hex")}:`;
-    const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { keyPrefix: prefix });
-    cleanups.push(async () => {
-      const keys = await redis.keys(`${prefix}*`);
-      if (keys.length) await redis.del(...keys.map((k) => k.slice(prefix.length)));
-      redis.disconnect();
-    });
+    const { key, issuerUrl, close: closeIssuer } = await startTestIssuer(AUDIENCE);
+    cleanups.push(closeIssuer);
+    const { redis, cleanup: cleanupRedis } = testRedis("audit");
+    cleanups.push(cleanupRedis);
 
     const identity = createIdentityClients(address, { timeoutMs: 5_000, serviceTokens: testMinter("bff") });
     cleanups.push(async () => identity.close());

@@ -8,11 +8,9 @@ import { deleteTestStreams, testNatsPrefix } from "@apgms/common/testing/nats";
 import { findSecretShapes } from "@apgms/common/testing/secret-shapes";
 import { testServiceKeys } from "@apgms/common/testing/service-keys";
 import { expect } from "chai";
-import { createDevIssuer } from "../src/dev-oidc/issuer.js";
-import { generateSigningKey } from "../src/dev-oidc/keys.js";
 import { mintToken } from "../src/dev-oidc/tokens.js";
 import { AUDIENCE } from "./stack.js";
-import { freePort, waitFor } from "./support.js";
+import { freePort, startTestIssuer, waitFor } from "./support.js";
 
 const repoRoot = path.resolve(__dirname, "../../..");
 
@@ -59,12 +57,10 @@ describe("secrets never reach the logs (whole processes at trace level)", functi
     const pageSecret = randomBytes(32).toString("hex");
     secrets.set("PAGE_TOKEN_SECRET", pageSecret);
 
-    const key = generateSigningKey();
-    const issuerPort = await freePort();
-    issuerUrl = `http://127.0.0.1:${issuerPort}`;
-    const issuer = createDevIssuer({ issuerUrl, audience: AUDIENCE, keys: [key] });
-    await new Promise<void>((resolve) => issuer.listen(issuerPort, "127.0.0.1", resolve));
-    closeIssuer = () => new Promise((resolve) => issuer.close(() => resolve()));
+    const issuer = await startTestIssuer(AUDIENCE);
+    const { key } = issuer;
+    issuerUrl = issuer.issuerUrl;
+    closeIssuer = issuer.close;
     mint = (subject, claims = {}) => mintToken(key, { issuer: issuerUrl, audience: AUDIENCE, subject, email: subject, claims });
 
     const common = { LOG_LEVEL: "trace", NODE_ENV: "development", NATS_URL: process.env.NATS_URL ?? "nats://127.0.0.1:4222", NATS_PREFIX: natsPrefix };

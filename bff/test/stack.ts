@@ -14,11 +14,10 @@ import { Client as PgClient } from "pg";
 import { startStoredAudit } from "../src/audit/start.js";
 import { buildApp, type App } from "../src/app.js";
 import { createJwtVerifier } from "../src/auth/jwt-verifier.js";
-import { createDevIssuer } from "../src/dev-oidc/issuer.js";
-import { generateSigningKey, type SigningKey } from "../src/dev-oidc/keys.js";
+import type { SigningKey } from "../src/dev-oidc/keys.js";
 import { mintToken, type MintOptions } from "../src/dev-oidc/tokens.js";
 import { createIdentityClients, type IdentityClients } from "../src/identity-clients.js";
-import { freePort, provisionTenant, TEST_RATE_LIMITS, waitFor } from "./support.js";
+import { freePort, provisionTenant, startTestIssuer, TEST_RATE_LIMITS, testRedis, waitFor } from "./support.js";
 
 /**
  * The real stack for the edge's tests, started once per run: a fresh Postgres
@@ -111,20 +110,10 @@ async function startStack(): Promise<Stack> {
   await waitFor("svc-identity", async () => (await health.check("", 500)) === "SERVING");
   health.close();
 
-  const key = generateSigningKey();
-  const issuerPort = await freePort();
-  const issuerUrl = `http://127.0.0.1:${issuerPort}`;
-  const issuer = createDevIssuer({ issuerUrl, audience: AUDIENCE, keys: [key] });
-  await new Promise<void>((resolve) => issuer.listen(issuerPort, "127.0.0.1", resolve));
-  cleanups.push(() => new Promise((resolve) => issuer.close(() => resolve())));
-
-  const prefix = `${process.env.REDIS_KEY_PREFIX ?? "apgms-test:"}bff-${randomBytes(4).toString("hex")}:`;
-  const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { keyPrefix: prefix });
-  cleanups.push(async () => {
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.del(...keys.map((k) => k.slice(prefix.length)));
-    redis.disconnect();
-  });
+  const { key, issuerUrl, close: closeIssuer } = await startTestIssuer(AUDIENCE);
+  cleanups.push(closeIssuer);
+  const { redis, cleanup: cleanupRedis } = testRedis("bff");
+  cleanups.push(cleanupRedis);
 
   const identity = createIdentityClients(address, { timeoutMs: 5_000, serviceTokens: testMinter("bff") });
   cleanups.push(async () => identity.close());

@@ -4,10 +4,13 @@ import type { Logger } from "@apgms/common/logger";
 import { createLogger } from "@apgms/common/logger";
 import { testServiceKeys } from "@apgms/common/testing/service-keys";
 import { Role } from "@apgms/proto/apgms/identity/v1/user";
-import type { Redis } from "ioredis";
+import { randomBytes } from "node:crypto";
+import { Redis } from "ioredis";
 import { buildApp, type App, type AppDeps } from "../src/app.js";
 import { createJwtVerifier } from "../src/auth/jwt-verifier.js";
 import type { RevocationChannel } from "../src/auth/revocations.js";
+import { createDevIssuer } from "../src/dev-oidc/issuer.js";
+import { generateSigningKey, type SigningKey } from "../src/dev-oidc/keys.js";
 import type { IdentityClients } from "../src/identity-clients.js";
 
 // Services that tests spawn inherit the run's service token keys from the environment.
@@ -103,4 +106,34 @@ export async function provisionTenant(identity: IdentityClients, issuerUrl: stri
     ownerOidcSubject: email,
   });
   return { tenantId: res.tenant!.id, slug, accountId: res.accountId, owner: { id: res.ownerUserId, email, subject: email, role: Role.ROLE_OWNER } };
+}
+
+export interface TestIssuer {
+  key: SigningKey;
+  issuerUrl: string;
+  close(): Promise<void>;
+}
+
+/** The development OIDC issuer on a free port, with a fresh signing key. */
+export async function startTestIssuer(audience: string): Promise<TestIssuer> {
+  const key = generateSigningKey();
+  const port = await freePort();
+  const issuerUrl = `http://127.0.0.1:${port}`;
+  const issuer = createDevIssuer({ issuerUrl, audience, keys: [key] });
+  await new Promise<void>((resolve) => issuer.listen(port, "127.0.0.1", resolve));
+  return { key, issuerUrl, close: () => new Promise((resolve) => issuer.close(() => resolve())) };
+}
+
+/** A Redis client under a key prefix of its own within the run's; `cleanup` deletes its keys and disconnects. */
+export function testRedis(label: string): { redis: Redis; cleanup(): Promise<void> } {
+  const prefix = `${process.env.REDIS_KEY_PREFIX ?? "apgms-test:"}${label}-${randomBytes(4).toString("hex")}:`;
+  const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { keyPrefix: prefix });
+  return {
+    redis,
+    async cleanup() {
+      const keys = await redis.keys(`${prefix}*`);
+      if (keys.length) await redis.del(...keys.map((k) => k.slice(prefix.length)));
+      redis.disconnect();
+    },
+  };
 }
