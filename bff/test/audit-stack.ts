@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { Writable } from "node:stream";
 import { createLogger } from "@apgms/common/logger";
@@ -12,15 +11,13 @@ import { deleteTestStreams, TEST_NATS_URL, testNatsPrefix } from "@apgms/common/
 import { testMinter, testServiceKeys } from "@apgms/common/testing/service-keys";
 import { Role } from "@apgms/proto/apgms/identity/v1/user";
 import { Client as PgClient } from "pg";
-import { buildApp } from "../src/app.js";
 import { startStoredAudit } from "../src/audit/start.js";
 import type { EdgeAudit } from "../src/audit/edge-audit.js";
-import { createJwtVerifier } from "../src/auth/jwt-verifier.js";
 import { mintToken, type MintOptions } from "../src/dev-oidc/tokens.js";
 import { createIdentityClients } from "../src/identity-clients.js";
 import { startOtlpReceiver, type OtlpReceiver } from "./otlp-receiver.js";
 import type { GqlResponse } from "./stack.js";
-import { freePort, provisionTenant, startTestIssuer, testRedis, waitFor } from "./support.js";
+import { freePort, provisionTenant, startEdge, startTestIssuer, testRedis, waitFor } from "./support.js";
 
 const repoRoot = path.resolve(__dirname, "../../..");
 const AUDIENCE = "apgms";
@@ -126,18 +123,16 @@ export async function startAuditStack(): Promise<AuditStack> {
     const stored = await startStoredAudit({ natsUrl: TEST_NATS_URL, natsPrefix, logger, otel: logExport.provider!.getLogger("apgms.audit") });
     cleanups.push(() => stored.close());
 
-    const jwt = createJwtVerifier({ issuer: issuerUrl, audience: AUDIENCE, jwksUri: `${issuerUrl}/.well-known/jwks.json`, clockToleranceSeconds: 5 });
-    const app = buildApp({
-      config: { NODE_ENV: "test", OIDC_ISSUER: issuerUrl, AUTH_CACHE_SECONDS: 1, IDENTITY_GRPC_ADDRESS: address, TRUST_PROXY: false, SIGNUP_ENABLED: true },
-      logger,
+    const { app, url } = await startEdge({
+      issuerUrl,
+      audience: AUDIENCE,
       identity,
       redis,
-      jwt,
+      logger,
       audit: stored.audit,
+      config: { NODE_ENV: "test", IDENTITY_GRPC_ADDRESS: address, SIGNUP_ENABLED: true },
     });
-    await new Promise<void>((resolve) => app.server.listen(0, "127.0.0.1", resolve));
     cleanups.push(() => app.close());
-    const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 
     const pg = new PgClient({ connectionString: db.url });
     await pg.connect();

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { createLogger } from "@apgms/common/logger";
 import { createHealthClient } from "@apgms/common/grpc/health-client";
@@ -12,12 +11,10 @@ import { Role } from "@apgms/proto/apgms/identity/v1/user";
 import { Redis } from "ioredis";
 import { Client as PgClient } from "pg";
 import { startStoredAudit } from "../src/audit/start.js";
-import { buildApp, type App } from "../src/app.js";
-import { createJwtVerifier } from "../src/auth/jwt-verifier.js";
 import type { SigningKey } from "../src/dev-oidc/keys.js";
 import { mintToken, type MintOptions } from "../src/dev-oidc/tokens.js";
 import { createIdentityClients, type IdentityClients } from "../src/identity-clients.js";
-import { freePort, provisionTenant, startTestIssuer, TEST_RATE_LIMITS, testRedis, waitFor } from "./support.js";
+import { freePort, provisionTenant, startEdge, startTestIssuer, testRedis, waitFor } from "./support.js";
 
 /**
  * The real stack for the edge's tests, started once per run: a fresh Postgres
@@ -118,20 +115,18 @@ async function startStack(): Promise<Stack> {
   const identity = createIdentityClients(address, { timeoutMs: 5_000, serviceTokens: testMinter("bff") });
   cleanups.push(async () => identity.close());
   const logger = createLogger("bff-test", { level: process.env.TEST_LOG_LEVEL ?? "silent" });
-  const jwt = createJwtVerifier({ issuer: issuerUrl, audience: AUDIENCE, jwksUri: `${issuerUrl}/.well-known/jwks.json`, clockToleranceSeconds: 5 });
   const stored = await startStoredAudit({ natsUrl: TEST_NATS_URL, natsPrefix, logger });
   cleanups.push(() => stored.close());
-  const app: App = buildApp({
-    config: { NODE_ENV: "test", OIDC_ISSUER: issuerUrl, AUTH_CACHE_SECONDS: 1, IDENTITY_GRPC_ADDRESS: address, TRUST_PROXY: false, SIGNUP_ENABLED: true, ...TEST_RATE_LIMITS },
-    logger,
+  const { app, url } = await startEdge({
+    issuerUrl,
+    audience: AUDIENCE,
     identity,
     redis,
-    jwt,
+    logger,
     audit: stored.audit,
+    config: { NODE_ENV: "test", IDENTITY_GRPC_ADDRESS: address, SIGNUP_ENABLED: true },
   });
-  await new Promise<void>((resolve) => app.server.listen(0, "127.0.0.1", resolve));
   cleanups.push(() => app.close());
-  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 
   const pg = new PgClient({ connectionString: db.url });
   await pg.connect();

@@ -48,6 +48,8 @@ export interface EdgeOptions {
   revocations?: RevocationChannel;
   /** Serve HTTPS with this certificate and key. */
   https?: AppDeps["https"];
+  /** Where audit records go (the stored trail through JetStream); default: the log only. */
+  audit?: AppDeps["audit"];
 }
 
 /**
@@ -62,7 +64,7 @@ export const TEST_RATE_LIMITS = {
 
 /** A BFF of its own on port 0 (for tests that need other settings than the shared stack's). */
 export async function startEdge(options: EdgeOptions): Promise<{ app: App; url: string }> {
-  const { issuerUrl, audience, identity, redis, config = {}, logger = createLogger("test", { level: "silent" }), revocations, https } = options;
+  const { issuerUrl, audience, identity, redis, config = {}, logger = createLogger("test", { level: "silent" }), revocations, https, audit } = options;
   const app = buildApp({
     config: {
       NODE_ENV: "production",
@@ -80,6 +82,7 @@ export async function startEdge(options: EdgeOptions): Promise<{ app: App; url: 
     jwt: createJwtVerifier({ issuer: issuerUrl, audience, jwksUri: `${issuerUrl}/.well-known/jwks.json`, clockToleranceSeconds: 5 }),
     revocations,
     https,
+    audit,
   });
   await new Promise<void>((resolve) => app.server.listen(0, "127.0.0.1", resolve));
   return { app, url: `${https ? "https" : "http"}://127.0.0.1:${(app.server.address() as AddressInfo).port}` };
