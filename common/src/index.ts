@@ -13,3 +13,4 @@ export * from "./grpc/tls.js";
 export * from "./service-token.js";
 export * from "./service-token-keys.js";
 export * from "./service-token-verifier.js";
+export * from "./cache/index.js";

@@ -1,16 +1,17 @@
-import { Redis } from "ioredis";
+import { Redis, type RedisOptions } from "ioredis";
 import type { Logger } from "./logger.js";
 
-export type { Redis };
+export type { Redis, RedisOptions };
 
 /**
  * A Redis client whose every key is prefixed (one prefix per deployment or
  * test run). With a logger, an outage is logged once when it starts and once
  * when Redis is back (ioredis would otherwise report every reconnect attempt
- * as an unhandled error event).
+ * as an unhandled error event). `options` override the defaults, e.g. to make
+ * a client fail fast (createCacheRedis in ./cache does).
  */
-export function createRedis(url: string, keyPrefix: string, logger?: Logger): Redis {
-  const redis = new Redis(url, { keyPrefix, maxRetriesPerRequest: 2, enableAutoPipelining: true, lazyConnect: false });
+export function createRedis(url: string, keyPrefix: string, logger?: Logger, options: RedisOptions = {}): Redis {
+  const redis = new Redis(url, { keyPrefix, maxRetriesPerRequest: 2, enableAutoPipelining: true, lazyConnect: false, ...options });
   if (logger) {
     let down = false;
     redis.on("error", (err: Error) => {
