@@ -24,7 +24,7 @@ import type { IdentityClients } from "./identity-clients.js";
 
 export interface AppDeps {
   config: Pick<Config, "NODE_ENV" | "OIDC_ISSUER" | "AUTH_CACHE_SECONDS" | "IDENTITY_GRPC_ADDRESS" | "TRUST_PROXY" | "SIGNUP_ENABLED"> &
-    Partial<Pick<Config, "PROVISIONING_ISSUERS" | "DEV_SIGN_IN_USERS" | "DEV_OIDC_ISSUER">> &
+    Partial<Pick<Config, "PROVISIONING_ISSUERS" | "DEV_SIGN_IN_USERS" | "DEV_OIDC_ISSUER" | "UPSTREAM_CALLS_HEADER">> &
     RateLimitConfig &
     RequestLimitConfig &
     Partial<Pick<Config, "PERSISTED_OPERATIONS_FILE" | "CORS_ORIGINS">>;
@@ -71,6 +71,7 @@ export function buildApp(deps: AppDeps): App {
     requestLimits: limits,
     persistedOperations,
     audit,
+    upstreamCallsHeader: config.UPSTREAM_CALLS_HEADER,
   });
   const onboarding = buildOnboardingYoga({ identity, logger, development, audit, ...membership, requestLimits: limits, persistedOperations });
   const rateLimits = rateLimitSettings(config);

@@ -38,7 +38,6 @@ export const configSchema = z.object({
     .optional()
     .transform((v) => (v ? v.split(",").map((x) => x.trim()).filter(Boolean) : undefined))
     .pipe(z.array(z.string().url()).optional()),
-  /** How long a resolved principal, session state or API key is trusted before it is checked again. */
   /**
    * Let a signed-in identity that is linked to no user create its own tenant
    * (GraphQL `signUp`, becoming its owner). Off unless asked for.
@@ -46,7 +45,10 @@ export const configSchema = z.object({
   SIGNUP_ENABLED: env.bool(false),
   /** Take the client address from X-Forwarded-For; only behind a proxy you trust. */
   TRUST_PROXY: env.bool(false),
+  /** How long a resolved principal, session state or API key is trusted before it is checked again. */
   AUTH_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
+  /** Answer with `x-apgms-upstream-calls`: the gRPC calls the operation made (make bench counts them). */
+  UPSTREAM_CALLS_HEADER: env.bool(false),
   /** Development only: emails GraphiQL offers as "sign in as" (comma-separated; `make dev` passes the seeded users). */
   DEV_SIGN_IN_USERS: z
     .string()

@@ -13,6 +13,8 @@ export interface RequestContext {
   principal?: Principal;
   /** Absolute deadline (epoch ms) of the whole request, if any. */
   deadline?: number;
+  /** gRPC calls (attempts) made under this context so far: the edge reports it when asked (UPSTREAM_CALLS_HEADER). */
+  upstreamCalls?: number;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();

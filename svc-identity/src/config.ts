@@ -16,6 +16,14 @@ export const configSchema = z.object({
   INVITATION_TTL_HOURS: z.coerce.number().int().min(1).max(2160).default(168),
   /** How often this process purges tenants past their retention window; 0 turns the sweep off. */
   TENANT_PURGE_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
+  /** Hot reads (tenants, users, accounts, API keys) go through Redis: see docs/architecture.md, "Read-through cache". */
+  REDIS_URL: z.string().url().default("redis://127.0.0.1:6379"),
+  /** Prefixes every key (one prefix per deployment; tests use one per run). */
+  REDIS_KEY_PREFIX: z.string().default("apgms:"),
+  /** false: every read goes to Postgres (to measure the cold path, or if Redis is not wanted at all). */
+  READ_CACHE_ENABLED: env.bool(true),
+  /** How long a cached row lives at most (each entry gets ±10% jitter); writes invalidate at once anyway. */
+  READ_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
   /** NATS with JetStream: the audit trail arrives on a stream this service consumes. */
   NATS_URL: z.string().min(1).default("nats://127.0.0.1:4222"),
   /** Names this deployment's streams and subjects (`<prefix>_AUDIT`, `<prefix>.audit.events`); tests use one per run. */

@@ -8,6 +8,7 @@ import { connectNats } from "@apgms/common/nats/connect";
 import { startAuditConsumer } from "./audit-consumer.js";
 import { startPurgeSweep } from "./purge-sweep.js";
 import { buildServer } from "./server.js";
+import { connectIdentityCache } from "./cache.js";
 
 async function main(): Promise<void> {
   const config = loadIdentityConfig();
@@ -16,8 +17,9 @@ async function main(): Promise<void> {
   const platform = createPrisma({ databaseUrl: config.DATABASE_URL, schema: DATABASE_SCHEMA, scope: "platform" });
   await checkRowLevelSecurity(prisma, logger);
   const serviceTokens = createServiceTokenVerifier({ audience: SERVICE_NAME, keys: config.SERVICE_TOKEN_PUBLIC_KEYS });
-  const handle = buildServer({ config, prisma, platform, logger, serviceTokens, tls: config });
-  const stopSweep = startPurgeSweep(prisma, logger, config.TENANT_PURGE_INTERVAL_SECONDS);
+  const cache = connectIdentityCache(config, logger);
+  const handle = buildServer({ config, prisma, platform, logger, cache: cache.cache, serviceTokens, tls: config });
+  const stopSweep = startPurgeSweep(prisma, cache.cache, logger, config.TENANT_PURGE_INTERVAL_SECONDS);
   const nc = await connectNats({ url: config.NATS_URL, name: "svc-identity" });
   const auditConsumer = await startAuditConsumer({ nc, db: prisma, logger, names: auditStream(config.NATS_PREFIX) });
   exitOnSignals(logger, async () => {
@@ -25,6 +27,7 @@ async function main(): Promise<void> {
     await auditConsumer.stop();
     await nc.drain();
     await handle.shutdown();
+    await cache.close();
     await telemetry.shutdown();
   });
   await handle.listen(config.GRPC_HOST, config.GRPC_PORT);

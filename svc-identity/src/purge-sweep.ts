@@ -1,5 +1,6 @@
 import { asPlatform, type Logger } from "@apgms/common";
 import type { PrismaClient } from "./generated/prisma/client.js";
+import { writing, type IdentityCache } from "./cache.js";
 import { purgeDeletedTenants } from "./db/tenants.js";
 
 /**
@@ -7,12 +8,12 @@ import { purgeDeletedTenants } from "./db/tenants.js";
  * batch at a time, until none is left. Runs in each replica (purging is safe
  * concurrently) until the worker's scheduled job takes it over.
  */
-export function startPurgeSweep(prisma: PrismaClient, logger: Logger, intervalSeconds: number): () => void {
+export function startPurgeSweep(prisma: PrismaClient, cache: IdentityCache, logger: Logger, intervalSeconds: number): () => void {
   if (intervalSeconds <= 0) return () => {};
   let running: Promise<void> | undefined;
   const sweep = async () => {
     for (;;) {
-      const ids = await asPlatform(prisma, (tx) => purgeDeletedTenants(tx, 100));
+      const ids = await writing(cache, (changes) => asPlatform(prisma, (tx) => purgeDeletedTenants(tx, 100, changes)));
       if (ids.length) logger.info({ purgedTenantIds: ids }, "purged deleted tenants past their retention window");
       if (ids.length < 100) return;
     }

@@ -8,6 +8,7 @@ import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { asPlatform, loadConfig, withTenant } from "@apgms/common";
 import { z } from "zod";
+import { connectIdentityCache, writing, type IdentityCache } from "./cache.js";
 import { configSchema, DATABASE_SCHEMA } from "./config.js";
 import type { PrismaClient, Role } from "./generated/prisma/client.js";
 import { createPrisma, type Db, type Tx } from "./db/client.js";
@@ -18,11 +19,11 @@ import { createUser, findUserByEmail } from "./db/users.js";
 import { prefixOf, secretMatches } from "./domain/api-key-secret.js";
 import { API_KEY_SCOPES } from "./domain/scopes.js";
 
-const seedSchema = configSchema.pick({ DATABASE_URL: true }).extend({
+const seedSchema = configSchema.pick({ DATABASE_URL: true, REDIS_URL: true, REDIS_KEY_PREFIX: true, READ_CACHE_ENABLED: true, READ_CACHE_TTL_SECONDS: true }).extend({
   DEV_OIDC_ISSUER: z.string().url().default("http://127.0.0.1:4001"),
   DEMO_API_KEY_FILE: z.string().min(1).default(".dev/demo-api-key"),
 });
-type SeedConfig = z.infer<typeof seedSchema>;
+type SeedConfig = Pick<z.infer<typeof seedSchema>, "DEV_OIDC_ISSUER" | "DEMO_API_KEY_FILE">;
 
 export const DEMO = {
   tenant: { name: "Demo Co", slug: "demo" },
@@ -61,9 +62,9 @@ async function isCurrentSecret(db: Db, key: ApiKeyView, secret: string | undefin
 /**
  * Runs as the service's role, under row-level security like the service: the
  * slug lookup (across tenants) in the platform scope, everything else as the
- * demo tenant.
+ * demo tenant. Its writes invalidate the running services' cache like theirs do.
  */
-export async function seed(prisma: PrismaClient, config: SeedConfig): Promise<string[]> {
+export async function seed(prisma: PrismaClient, cache: IdentityCache, config: SeedConfig): Promise<string[]> {
   const issuer = config.DEV_OIDC_ISSUER;
   const user = (role: Role) => {
     const email = `${role}@${DEMO.domain}`;
@@ -92,7 +93,7 @@ export async function seed(prisma: PrismaClient, config: SeedConfig): Promise<st
     const wanted = user(role);
     const accountId = account.id;
     const existing = await asTenant((tx) => findUserByEmail(tx, tenantId, wanted.email));
-    if (!existing) await asTenant((tx) => createUser(tx, tenantId, { accountId, ...wanted }));
+    if (!existing) await writing(cache, (changes) => asTenant((tx) => createUser(tx, tenantId, { accountId, ...wanted }, changes)));
     const created = !existing || (tenantCreated && role === "owner");
     lines.push(`user     ${wanted.email} (${role}) ${said(created)}`);
   }
@@ -109,7 +110,7 @@ export async function seed(prisma: PrismaClient, config: SeedConfig): Promise<st
     lines.push(`api key  ${existingKey.prefix} exists; its secret is in ${file}`);
   } else {
     // No grace: the old secret was only ever in this file, so it must stop working rather than linger unseen.
-    const { apiKey, secret } = await asTenant((tx) => rotateApiKey(tx, tenantId, existingKey.id, 0, DEMO.actor));
+    const { apiKey, secret } = await writing(cache, (changes) => asTenant((tx) => rotateApiKey(tx, tenantId, existingKey.id, 0, DEMO.actor, changes)));
     await writeSecretFile(file, secret);
     lines.push(`api key  ${existingKey.prefix} rotated to ${apiKey.prefix} (${file} did not hold its secret); secret written to ${file}`);
   }
@@ -119,10 +120,12 @@ export async function seed(prisma: PrismaClient, config: SeedConfig): Promise<st
 async function main(): Promise<void> {
   const config = loadConfig(seedSchema);
   const prisma = createPrisma({ databaseUrl: config.DATABASE_URL, schema: DATABASE_SCHEMA, maxConnections: 2 });
+  const cache = connectIdentityCache(config);
   try {
-    const lines = await seed(prisma, config);
+    const lines = await seed(prisma, cache.cache, config);
     process.stdout.write(`svc-identity seed:\n  ${lines.join("\n  ")}\n`);
   } finally {
+    await cache.close();
     await prisma.$disconnect();
   }
 }

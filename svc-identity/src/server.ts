@@ -1,5 +1,6 @@
 import path from "node:path";
 import { createGrpcServer, type GrpcServerHandle, type GrpcTlsConfig, type Logger, type ServiceTokenVerifier } from "@apgms/common";
+import type { IdentityCache } from "./cache.js";
 import type { PrismaClient } from "./generated/prisma/client.js";
 import { accountService } from "./handlers/account-service.js";
 import { apiKeyService } from "./handlers/api-key-service.js";
@@ -18,6 +19,8 @@ export interface BuildServerOptions {
   /** The same database and role, every connection in the platform scope (createPrisma scope "platform"). */
   platform: PrismaClient;
   logger: Logger;
+  /** The read-through cache (identityCache); its Redis connection is the caller's to close. */
+  cache: IdentityCache;
   /** Verifies the service token every call must carry (audience svc-identity). */
   serviceTokens: ServiceTokenVerifier;
   tls?: GrpcTlsConfig;
@@ -32,8 +35,8 @@ export function descriptorSetPath(): string {
 
 /** Wires the nine identity services (audit included), health and reflection; closing Prisma is the last shutdown step. */
 export function buildServer(options: BuildServerOptions): GrpcServerHandle {
-  const { config, prisma, platform, logger, serviceTokens, tls, drainTimeoutMs } = options;
-  const deps: HandlerDeps = { config, prisma, platform, logger };
+  const { config, prisma, platform, logger, cache, serviceTokens, tls, drainTimeoutMs } = options;
+  const deps: HandlerDeps = { config, prisma, platform, logger, cache };
   return createGrpcServer({
     logger,
     serviceTokens,

@@ -19,6 +19,7 @@ import { expect } from "chai";
 import { APP_ROLE, createPrisma } from "../src/db/client.js";
 import type { PrismaClient } from "../src/generated/prisma/client.js";
 import { buildServer } from "../src/server.js";
+import { connectIdentityCache, type IdentityCacheHandle } from "../src/cache.js";
 import { SERVICE_NAME } from "../src/config.js";
 
 export const MIGRATIONS_DIR = path.join(__dirname, "..", "..", "prisma", "migrations");
@@ -82,6 +83,8 @@ export interface Harness extends Clients {
   platformPrisma: PrismaClient;
   handle: GrpcServerHandle;
   address: string;
+  /** The server's read cache (Redis, this run's key prefix): fixtures written straight to the database must invalidate what they change. */
+  cache: IdentityCacheHandle;
   /** A new tenant (random slug) with its first account and owner. */
   provision(label?: string): Promise<Provisioned>;
   stop(): Promise<void>;
@@ -89,13 +92,24 @@ export interface Harness extends Clients {
 
 export const TEST_CONFIG = { TENANT_RETENTION_DAYS: 30, API_KEY_GRACE_DEFAULT_SECONDS: 86_400, INVITATION_TTL_HOURS: 168, PAGE_TOKEN_SECRET: ["svc-identity-test-page-token-key-0123456789"] };
 
+/** The read cache as the tests run it: on, in this run's key prefix (REDIS_KEY_PREFIX), unless READ_CACHE_ENABLED=false. */
+export function testCache(): IdentityCacheHandle {
+  return connectIdentityCache({
+    REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+    REDIS_KEY_PREFIX: process.env.REDIS_KEY_PREFIX ?? `apgms-test-${randomUUID().slice(0, 8)}:`,
+    READ_CACHE_ENABLED: process.env.READ_CACHE_ENABLED !== "false",
+    READ_CACHE_TTL_SECONDS: 300,
+  });
+}
+
 export async function startHarness(prefix: string): Promise<Harness> {
   const db = await migratedDatabase(prefix);
   const prisma = createPrisma({ databaseUrl: db.url, schema: SCHEMA, maxConnections: 2 });
   const appPrisma = createPrisma({ databaseUrl: db.urlAs(APP_ROLE), schema: SCHEMA, maxConnections: 5 });
   const platformPrisma = createPrisma({ databaseUrl: db.urlAs(APP_ROLE), schema: SCHEMA, maxConnections: 3, scope: "platform" });
   const logger = createLogger("svc-identity-test", { level: process.env.TEST_LOG_LEVEL ?? "silent" });
-  const handle = buildServer({ config: TEST_CONFIG, prisma: appPrisma, platform: platformPrisma, logger, serviceTokens: testVerifier(SERVICE_NAME), drainTimeoutMs: 2_000 });
+  const cache = testCache();
+  const handle = buildServer({ config: TEST_CONFIG, prisma: appPrisma, platform: platformPrisma, logger, cache: cache.cache, serviceTokens: testVerifier(SERVICE_NAME), drainTimeoutMs: 2_000 });
   const port = await handle.listen("127.0.0.1", 0);
   const address = `127.0.0.1:${port}`;
   const clients = clientsFor(address);
@@ -108,6 +122,7 @@ export async function startHarness(prefix: string): Promise<Harness> {
     platformPrisma,
     handle,
     address,
+    cache,
     async provision(label = "t") {
       const slug = `${label}-${++n}-${randomUUID().slice(0, 8)}`;
       const res = await clients.tenants.createTenant({
@@ -125,6 +140,7 @@ export async function startHarness(prefix: string): Promise<Harness> {
     async stop() {
       clients.close();
       await handle.shutdown();
+      await cache.close();
       await prisma.$disconnect();
       await db.drop();
     },

@@ -16,6 +16,7 @@ import { typeDefs } from "./schema.graphql.js";
 import { useHttpStatus } from "./use-http-status.js";
 import { useInputErrorCodes } from "./use-input-error-codes.js";
 import { useRateLimit } from "../limits/use-rate-limit.js";
+import { useUpstreamCallsHeader } from "./use-upstream-calls.js";
 
 export interface YogaOptions {
   identity: IdentityClients;
@@ -34,6 +35,8 @@ export interface YogaOptions {
   persistedOperations?: PersistedOperations;
   /** Each executed mutation field becomes one audit record. */
   audit: EdgeAudit;
+  /** Report each operation's gRPC calls in a response header (useUpstreamCallsHeader). */
+  upstreamCallsHeader?: boolean;
 }
 
 export function buildYoga(options: YogaOptions) {
@@ -57,7 +60,7 @@ export function buildYoga(options: YogaOptions) {
       error: (...args) => logger.debug(args.map(String).join(" ")),
     },
     context: () => ({ identity, auth, logger, oidcIssuer, provisioningIssuers, loaders: createLoaders(identity) }),
-    plugins: [...limits.plugins, useInputErrorCodes(), useHttpStatus(), useRateLimit()],
+    plugins: [...limits.plugins, useInputErrorCodes(), useHttpStatus(), useRateLimit(), ...(options.upstreamCallsHeader ? [useUpstreamCallsHeader()] : [])],
   });
 }
 

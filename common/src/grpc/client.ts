@@ -34,7 +34,7 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** Retries of idempotent reads on UNAVAILABLE. */
   retries?: number;
-  /** Which methods are safe to retry; default: names starting with get, list, resolve or verify. */
+  /** Which methods are safe to retry; default: names starting with get, batchGet, list, resolve or verify. */
   isIdempotent?: (method: string) => boolean;
   /**
    * Mints the service token each call carries (tenant and principal of the
@@ -43,7 +43,7 @@ export interface ClientOptions {
   credentials?: CallCredentialSource;
 }
 
-const defaultIdempotent = (method: string) => /^(get|list|resolve|verify)/.test(method);
+const defaultIdempotent = (method: string) => /^(get|batchGet|list|resolve|verify)/.test(method);
 
 /**
  * The metadata of a call: the service token (which alone carries the tenant
@@ -80,6 +80,7 @@ export function promiseClient<C extends Client>(
       let deadline = Date.now() + (overrides?.timeoutMs ?? timeoutMs);
       if (ctx?.deadline && ctx.deadline < deadline) deadline = ctx.deadline;
       for (let attempt = 0; ; attempt++) {
+        if (ctx) ctx.upstreamCalls = (ctx.upstreamCalls ?? 0) + 1;
         try {
           return await new Promise((resolve, reject) => {
             fn.call(raw, request, md, { deadline }, (err, res) => (err ? reject(err) : resolve(res)));

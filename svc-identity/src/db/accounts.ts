@@ -1,6 +1,7 @@
 import { FailedPreconditionError, NotFoundError } from "@apgms/common";
 import type { Account } from "../generated/prisma/client.js";
 import { afterCursor, pageOrder, slicePage, type Page } from "../domain/pagination.js";
+import type { Changes } from "../cache.js";
 import { transaction, type Db } from "./client.js";
 import { lockTenant } from "./tenants.js";
 
@@ -31,6 +32,12 @@ export async function requireAccount(db: Db, tenantId: string, id: string): Prom
   return account;
 }
 
+/** The tenant's accounts among `ids`, by id (ids of no account of the tenant are left out). */
+export async function findAccounts(db: Db, tenantId: string, ids: readonly string[]): Promise<Map<string, AccountWithCount>> {
+  const rows = await db.account.findMany({ where: { tenantId, id: { in: [...ids] } }, include: withUserCount });
+  return new Map(rows.map((r) => [r.id, flatten(r)]));
+}
+
 /** By name, for the seed (names are not unique; the oldest wins). */
 export function findAccountByName(db: Db, tenantId: string, name: string): Promise<Account | null> {
   return db.account.findFirst({ where: { tenantId, name }, orderBy: pageOrder });
@@ -47,8 +54,9 @@ export async function listAccounts(db: Db, tenantId: string, page: Page) {
   return { accounts: items.map(flatten), nextPageToken };
 }
 
-export async function renameAccount(db: Db, tenantId: string, id: string, name: string | undefined): Promise<AccountWithCount> {
+export async function renameAccount(db: Db, tenantId: string, id: string, name: string | undefined, changes: Changes): Promise<AccountWithCount> {
   if (name !== undefined) {
+    changes.account(tenantId, id);
     const { count } = await db.account.updateMany({ where: { id, tenantId }, data: { name } });
     if (count === 0) throw new NotFoundError("account", id);
   }
@@ -59,7 +67,7 @@ export async function renameAccount(db: Db, tenantId: string, id: string, name: 
  * Deletes an account. With users it is refused unless `cascade`, which deletes
  * them too (their sessions follow by foreign key) — but never the tenant's last owner.
  */
-export function deleteAccount(db: Db, tenantId: string, id: string, cascade: boolean): Promise<number> {
+export function deleteAccount(db: Db, tenantId: string, id: string, cascade: boolean, changes: Changes): Promise<number> {
   return transaction(db, async (tx) => {
     await lockTenant(tx, tenantId);
     const account = await requireAccount(tx, tenantId, id);
@@ -68,6 +76,8 @@ export function deleteAccount(db: Db, tenantId: string, id: string, cascade: boo
       const ownersElsewhere = await tx.user.count({ where: { tenantId, role: "owner", accountId: { not: id } } });
       if (ownersElsewhere === 0) throw new FailedPreconditionError("deleting this account would remove the tenant's last owner");
     }
+    const users = await tx.user.findMany({ where: { tenantId, accountId: id }, select: { id: true } });
+    changes.account(tenantId, id).user(tenantId, ...users.map((u) => u.id));
     const { count } = await tx.user.deleteMany({ where: { tenantId, accountId: id } });
     await tx.account.delete({ where: { id } });
     return count;

@@ -3,6 +3,7 @@ import { status } from "@grpc/grpc-js";
 import type { ApiKey, ApiKeyRotation, Prisma, Tenant } from "../generated/prisma/client.js";
 import { issueSecret, NO_MATCH_HASH, prefixOf, secretMatches } from "../domain/api-key-secret.js";
 import { afterCursor, pageOrder, slicePage, type Page } from "../domain/pagination.js";
+import type { Changes } from "../cache.js";
 import { transaction, type Db } from "./client.js";
 
 /** A key as callers see it: its current public prefix and rotations, newest first. */
@@ -81,11 +82,12 @@ export async function listApiKeys(db: Db, tenantId: string, page: Page, includeR
  * Issues a new current secret; the old one keeps working until now + grace.
  * The rotation is recorded with its actor. A revoked key cannot be rotated.
  */
-export function rotateApiKey(db: Db, tenantId: string, id: string, graceSeconds: number, actor: string): Promise<IssuedApiKey> {
+export function rotateApiKey(db: Db, tenantId: string, id: string, graceSeconds: number, actor: string, changes: Changes): Promise<IssuedApiKey> {
   const issued = issueSecret();
   return transaction(db, async (tx) => {
     const key = await requireApiKey(tx, tenantId, id);
     if (key.revokedAt) throw new FailedPreconditionError("API key is revoked");
+    changes.apiKey(tenantId, id);
     const now = new Date();
     const graceUntil = new Date(now.getTime() + graceSeconds * 1000);
     const { count } = await tx.apiKeySecret.updateMany({
@@ -102,7 +104,8 @@ export function rotateApiKey(db: Db, tenantId: string, id: string, graceSeconds:
 }
 
 /** Revokes at once (every secret of the key stops working); revoking again keeps the first time. */
-export async function revokeApiKey(db: Db, tenantId: string, id: string): Promise<ApiKeyView> {
+export async function revokeApiKey(db: Db, tenantId: string, id: string, changes: Changes): Promise<ApiKeyView> {
+  changes.apiKey(tenantId, id);
   await db.apiKey.updateMany({ where: { id, tenantId, revokedAt: null }, data: { revokedAt: new Date() } });
   return requireApiKey(db, tenantId, id);
 }
@@ -112,7 +115,7 @@ export async function revokeApiKey(db: Db, tenantId: string, id: string): Promis
  * malformed, unknown, revoked, expired, past its grace period or its tenant is
  * deleted. Records last use at most once a minute per key.
  */
-export async function verifyApiKeySecret(db: Db, secret: string): Promise<{ apiKey: ApiKeyView; tenant: Tenant } | null> {
+export async function verifyApiKeySecret(db: Db, secret: string, changes: Changes): Promise<{ apiKey: ApiKeyView; tenant: Tenant } | null> {
   const prefix = prefixOf(secret);
   const row = prefix
     ? await db.apiKeySecret.findUnique({ where: { prefix }, include: { apiKey: { include: { ...view, tenant: true } } } })
@@ -134,6 +137,7 @@ export async function verifyApiKeySecret(db: Db, secret: string): Promise<{ apiK
   if (apiKey.lastUsedAt === null || now - apiKey.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
     const threshold = new Date(now - LAST_USED_RESOLUTION_MS);
     const lastUsedAt = new Date(now);
+    changes.apiKey(key.tenantId, key.id);
     await db.apiKey.updateMany({
       where: { id: key.id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: threshold } }] },
       data: { lastUsedAt },

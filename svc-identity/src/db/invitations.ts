@@ -2,6 +2,7 @@ import { AlreadyExistsError, FailedPreconditionError, NotFoundError, withTenant 
 import type { Invitation, Role, Tenant, User } from "../generated/prisma/client.js";
 import { issueInvitationCode } from "../domain/invitation-code.js";
 import { afterCursor, pageOrder, slicePage, type Page } from "../domain/pagination.js";
+import type { Changes } from "../cache.js";
 import { transaction, type Db, type Tx } from "./client.js";
 import { requireAccount } from "./accounts.js";
 import { uniqueAs } from "./errors.js";
@@ -127,7 +128,7 @@ export interface Acceptance {
  * invitation, in one transaction. Every way it can fail for a caller who is
  * not the invitee answers the same NOT_FOUND, so ids and codes cannot be probed.
  */
-export function acceptInvitation(db: Db, a: Acceptance): Promise<{ user: User; tenant: Tenant }> {
+export function acceptInvitation(db: Db, a: Acceptance, changes: Changes): Promise<{ user: User; tenant: Tenant }> {
   const notFound = () => new NotFoundError("invitation");
   return transaction(db, async (tx) => {
     const where = "codeHash" in a.by ? { codeHash: a.by.codeHash } : { id: a.by.id };
@@ -146,6 +147,7 @@ export function acceptInvitation(db: Db, a: Acceptance): Promise<{ user: User; t
         where: { tenantId: inv.tenantId, oidcIssuer: a.oidcIssuer, oidcSubject: a.oidcSubject },
       });
       if (already) throw new AlreadyExistsError("you are already a user of this tenant");
+      changes.account(inv.tenantId, inv.accountId); // its user count
       const user = await uniqueAs([["email", "email"]], () =>
         tx.user.create({
           data: {

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, withTenant } from "@apgms/common";
 import type { Account, Role, Tenant, User } from "../generated/prisma/client.js";
+import type { Changes } from "../cache.js";
 import { transaction, type Db, type Tx } from "./client.js";
 import { uniqueAs } from "./errors.js";
 
@@ -66,9 +67,10 @@ export interface TenantChanges {
   deletionProtection?: boolean;
 }
 
-export async function updateTenant(db: Db, id: string, changes: TenantChanges): Promise<Tenant> {
-  if (changes.name === undefined && changes.deletionProtection === undefined) return requireLiveTenant(db, id);
-  const { count } = await db.tenant.updateMany({ where: { id, deletedAt: null }, data: changes });
+export async function updateTenant(db: Db, id: string, edit: TenantChanges, changes: Changes): Promise<Tenant> {
+  if (edit.name === undefined && edit.deletionProtection === undefined) return requireLiveTenant(db, id);
+  changes.tenant(id);
+  const { count } = await db.tenant.updateMany({ where: { id, deletedAt: null }, data: edit });
   if (count === 0) throw new NotFoundError("tenant", id);
   return requireLiveTenant(db, id);
 }
@@ -77,7 +79,7 @@ export async function updateTenant(db: Db, id: string, changes: TenantChanges): 
  * Soft-deletes at once (users and keys stop resolving) and schedules the purge.
  * Refused while deletion protection is on or unless `confirmation` is the slug.
  */
-export function softDeleteTenant(db: Db, id: string, confirmation: string, retentionDays: number): Promise<Tenant> {
+export function softDeleteTenant(db: Db, id: string, confirmation: string, retentionDays: number, changes: Changes): Promise<Tenant> {
   return transaction(db, async (tx) => {
     await lockTenant(tx, id);
     const tenant = await requireLiveTenant(tx, id);
@@ -85,6 +87,7 @@ export function softDeleteTenant(db: Db, id: string, confirmation: string, reten
     if (confirmation !== tenant.slug) throw new InvalidArgumentError("confirmation", "must equal the tenant's slug");
     const now = new Date();
     const purgeAfter = new Date(now.getTime() + retentionDays * 86_400_000);
+    changes.tenant(id);
     return tx.tenant.update({ where: { id }, data: { deletedAt: now, purgeAfter } });
   });
 }
@@ -110,11 +113,12 @@ export function listRestorableTenants(db: Db, owner: OwnerIdentity, now = new Da
  * tenant comes back with deletion protection on again. Anyone else, or a
  * tenant that is live, purged or past its window, gets NOT_FOUND.
  */
-export function restoreTenant(db: Db, id: string, owner: OwnerIdentity): Promise<Tenant> {
+export function restoreTenant(db: Db, id: string, owner: OwnerIdentity, changes: Changes): Promise<Tenant> {
   return transaction(db, async (tx) => {
     await lockTenant(tx, id);
     const tenant = await tx.tenant.findFirst({ where: { id, deletedAt: { not: null }, purgeAfter: { gt: new Date() }, ...ownedBy(owner) } });
     if (!tenant) throw new NotFoundError("deleted tenant", id);
+    changes.tenant(id);
     return tx.tenant.update({ where: { id }, data: { deletedAt: null, purgeAfter: null, deletionProtection: true } });
   });
 }
@@ -124,13 +128,15 @@ export function restoreTenant(db: Db, id: string, owner: OwnerIdentity): Promise
  * every row of theirs follows by foreign key. Safe to run on several replicas
  * at once (a tenant another run is purging is skipped).
  */
-export async function purgeDeletedTenants(db: Db, limit: number): Promise<string[]> {
+export async function purgeDeletedTenants(db: Db, limit: number, changes: Changes): Promise<string[]> {
   const rows = await db.$queryRaw<Array<{ id: string }>>`
     DELETE FROM identity.tenants WHERE id IN (
       SELECT id FROM identity.tenants
        WHERE deleted_at IS NOT NULL AND purge_after <= now()
        ORDER BY purge_after LIMIT ${limit} FOR UPDATE SKIP LOCKED)
     RETURNING id::text AS id`;
+  // A soft-deleted tenant is not cached (only live ones are); this only covers a racing restore.
+  for (const r of rows) changes.tenant(r.id);
   return rows.map((r) => r.id);
 }
 

@@ -19,6 +19,15 @@ export function uuid(field: string, value: string): string {
   return value.toLowerCase();
 }
 
+/** Most ids a BatchGet… call takes. */
+export const BATCH_MAX = 500;
+
+/** A batch of ids (each a UUID, at most `max`); returns them lower-cased, without duplicates. */
+export function uuids(field: string, values: readonly string[], max: number): string[] {
+  if (values.length > max) throw new InvalidArgumentError(field, `must hold at most ${max} ids`);
+  return [...new Set(values.map((value, i) => uuid(`${field}[${i}]`, value)))];
+}
+
 /** An optional id filter: "" means none. */
 export function optionalUuid(field: string, value: string): string | undefined {
   return value === "" ? undefined : uuid(field, value);

@@ -1,7 +1,9 @@
-import type { ServiceRegistration } from "@apgms/common";
+import { NotFoundError, type ServiceRegistration } from "@apgms/common";
 import {
   AccountServiceService,
   type AccountServiceServer,
+  type BatchGetAccountsRequest,
+  type BatchGetAccountsResponse,
   type CreateAccountRequest,
   type CreateAccountResponse,
   type DeleteAccountRequest,
@@ -13,9 +15,10 @@ import {
   type UpdateAccountRequest,
   type UpdateAccountResponse,
 } from "@apgms/proto/apgms/identity/v1/account";
-import { createAccount, deleteAccount, listAccounts, renameAccount, requireAccount } from "../db/accounts.js";
+import { createAccount, deleteAccount, findAccount, findAccounts, listAccounts, renameAccount } from "../db/accounts.js";
 import * as v from "../domain/validate.js";
-import { scoped, type HandlerDeps } from "./scope.js";
+import { BATCH_MAX } from "../domain/validate.js";
+import { scoped, scopedRead, type HandlerDeps } from "./scope.js";
 import { accountToProto } from "./to-proto.js";
 
 export function accountService(deps: HandlerDeps): ServiceRegistration {
@@ -25,24 +28,33 @@ export function accountService(deps: HandlerDeps): ServiceRegistration {
       return { account: accountToProto(account) };
     }),
 
-    getAccount: scoped<GetAccountRequest, GetAccountResponse>(deps, "GetAccount", async (req, { tenantId, db }) => {
-      const account = await requireAccount(db, tenantId, v.uuid("account_id", req.accountId));
+    getAccount: scopedRead<GetAccountRequest, GetAccountResponse>(deps, "GetAccount", async (req, { tenantId, cache, read }) => {
+      const id = v.uuid("account_id", req.accountId);
+      const account = await cache.accounts.get(tenantId, id, () => read((db) => findAccount(db, tenantId, id)));
+      if (!account) throw new NotFoundError("account", id);
       return { account: accountToProto(account) };
     }),
 
-    listAccounts: scoped<ListAccountsRequest, ListAccountsResponse>(deps, "ListAccounts", async (req, { tenantId, pages, db }) => {
-      const { accounts, nextPageToken } = await listAccounts(db, tenantId, pages.read(req.page));
+    batchGetAccounts: scopedRead<BatchGetAccountsRequest, BatchGetAccountsResponse>(deps, "BatchGetAccounts", async (req, { tenantId, cache, read }) => {
+      const ids = v.uuids("account_ids", req.accountIds, BATCH_MAX);
+      const accounts = await cache.accounts.getMany(tenantId, ids, (missing) => read((db) => findAccounts(db, tenantId, missing)));
+      return { accounts: [...accounts.values()].map(accountToProto) };
+    }),
+
+    listAccounts: scopedRead<ListAccountsRequest, ListAccountsResponse>(deps, "ListAccounts", async (req, { tenantId, pages, read }) => {
+      const page = pages.read(req.page);
+      const { accounts, nextPageToken } = await read((db) => listAccounts(db, tenantId, page));
       return { accounts: accounts.map(accountToProto), page: pages.next(nextPageToken) };
     }),
 
-    updateAccount: scoped<UpdateAccountRequest, UpdateAccountResponse>(deps, "UpdateAccount", async (req, { tenantId, db }) => {
+    updateAccount: scoped<UpdateAccountRequest, UpdateAccountResponse>(deps, "UpdateAccount", async (req, { tenantId, db, changes }) => {
       const id = v.uuid("account_id", req.accountId);
-      const account = await renameAccount(db, tenantId, id, v.optionalName("name", req.name));
+      const account = await renameAccount(db, tenantId, id, v.optionalName("name", req.name), changes);
       return { account: accountToProto(account) };
     }),
 
-    deleteAccount: scoped<DeleteAccountRequest, DeleteAccountResponse>(deps, "DeleteAccount", async (req, { tenantId, db }) => {
-      const deletedUsers = await deleteAccount(db, tenantId, v.uuid("account_id", req.accountId), req.cascade);
+    deleteAccount: scoped<DeleteAccountRequest, DeleteAccountResponse>(deps, "DeleteAccount", async (req, { tenantId, db, changes }) => {
+      const deletedUsers = await deleteAccount(db, tenantId, v.uuid("account_id", req.accountId), req.cascade, changes);
       return { deletedUsers };
     }),
   };

@@ -1,4 +1,4 @@
-import type { ServiceRegistration } from "@apgms/common";
+import { NotFoundError, type ServiceRegistration } from "@apgms/common";
 import {
   ApiKeyServiceService,
   type ApiKeyServiceServer,
@@ -13,11 +13,11 @@ import {
   type RotateApiKeyRequest,
   type RotateApiKeyResponse,
 } from "@apgms/proto/apgms/identity/v1/api_key";
-import { createApiKey, listApiKeys, requireApiKey, revokeApiKey, rotateApiKey } from "../db/api-keys.js";
+import { createApiKey, findApiKey, listApiKeys, revokeApiKey, rotateApiKey } from "../db/api-keys.js";
 import { gracePeriod } from "../domain/grace-period.js";
 import { scopes } from "../domain/scopes.js";
 import * as v from "../domain/validate.js";
-import { actorOf, scoped, type HandlerDeps } from "./scope.js";
+import { actorOf, scoped, scopedRead, type HandlerDeps } from "./scope.js";
 import { apiKeyToProto } from "./to-proto.js";
 
 export function apiKeyService(deps: HandlerDeps): ServiceRegistration {
@@ -33,8 +33,10 @@ export function apiKeyService(deps: HandlerDeps): ServiceRegistration {
       return { apiKey: apiKeyToProto(apiKey), secret };
     }),
 
-    getApiKey: scoped<GetApiKeyRequest, GetApiKeyResponse>(deps, "GetApiKey", async (req, { tenantId, db }) => {
-      const apiKey = await requireApiKey(db, tenantId, v.uuid("api_key_id", req.apiKeyId));
+    getApiKey: scopedRead<GetApiKeyRequest, GetApiKeyResponse>(deps, "GetApiKey", async (req, { tenantId, cache, read }) => {
+      const id = v.uuid("api_key_id", req.apiKeyId);
+      const apiKey = await cache.apiKeys.get(tenantId, id, () => read((db) => findApiKey(db, tenantId, id)));
+      if (!apiKey) throw new NotFoundError("API key", id);
       return { apiKey: apiKeyToProto(apiKey) };
     }),
 
@@ -43,15 +45,15 @@ export function apiKeyService(deps: HandlerDeps): ServiceRegistration {
       return { apiKeys: apiKeys.map(apiKeyToProto), page: pages.next(nextPageToken) };
     }),
 
-    rotateApiKey: scoped<RotateApiKeyRequest, RotateApiKeyResponse>(deps, "RotateApiKey", async (req, { tenantId, ctx, db }) => {
+    rotateApiKey: scoped<RotateApiKeyRequest, RotateApiKeyResponse>(deps, "RotateApiKey", async (req, { tenantId, ctx, db, changes }) => {
       const id = v.uuid("api_key_id", req.apiKeyId);
       const grace = gracePeriod("grace_period_seconds", req.gracePeriodSeconds, config.API_KEY_GRACE_DEFAULT_SECONDS);
-      const { apiKey, secret } = await rotateApiKey(db, tenantId, id, grace, actorOf(ctx));
+      const { apiKey, secret } = await rotateApiKey(db, tenantId, id, grace, actorOf(ctx), changes);
       return { apiKey: apiKeyToProto(apiKey), secret };
     }),
 
-    revokeApiKey: scoped<RevokeApiKeyRequest, RevokeApiKeyResponse>(deps, "RevokeApiKey", async (req, { tenantId, db }) => {
-      const apiKey = await revokeApiKey(db, tenantId, v.uuid("api_key_id", req.apiKeyId));
+    revokeApiKey: scoped<RevokeApiKeyRequest, RevokeApiKeyResponse>(deps, "RevokeApiKey", async (req, { tenantId, db, changes }) => {
+      const apiKey = await revokeApiKey(db, tenantId, v.uuid("api_key_id", req.apiKeyId), changes);
       return { apiKey: apiKeyToProto(apiKey) };
     }),
   };

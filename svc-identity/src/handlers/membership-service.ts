@@ -19,6 +19,7 @@ import { listRestorableTenants, restoreTenant } from "../db/tenants.js";
 import { listMemberships } from "../db/users.js";
 import { invitationCodeHash } from "../domain/invitation-code.js";
 import * as v from "../domain/validate.js";
+import { writing } from "../cache.js";
 import type { HandlerDeps } from "./scope.js";
 import { invitationToProto, tenantToProto, userToProto } from "./to-proto.js";
 
@@ -49,7 +50,7 @@ function identity(value: Identity | undefined): CheckedIdentity {
  * everything here, across tenants, so each RPC runs in the platform scope.
  */
 export function membershipService(deps: HandlerDeps): ServiceRegistration {
-  const { prisma, logger } = deps;
+  const { prisma, logger, cache } = deps;
   const implementation: MembershipServiceServer = {
     listMemberships: unary<ListMembershipsRequest, ListMembershipsResponse>(logger, "ListMemberships", async (req) => {
       const id = identity(req.identity);
@@ -85,7 +86,7 @@ export function membershipService(deps: HandlerDeps): ServiceRegistration {
         oidcSubject: id.oidcSubject,
         fallbackDisplayName: id.name ?? id.email ?? "New user",
       };
-      const { user, tenant } = await asPlatform(prisma, (tx) => acceptInvitation(tx, acceptance));
+      const { user, tenant } = await writing(cache, (changes) => asPlatform(prisma, (tx) => acceptInvitation(tx, acceptance, changes)));
       return { membership: { user: userToProto(user), tenant: tenantToProto(tenant) } };
     }),
 
@@ -97,7 +98,7 @@ export function membershipService(deps: HandlerDeps): ServiceRegistration {
     restoreTenant: unary<RestoreTenantRequest, RestoreTenantResponse>(logger, "RestoreTenant", async (req) => {
       const id = identity(req.identity);
       const tenantId = v.uuid("tenant_id", req.tenantId);
-      const tenant = await asPlatform(prisma, (tx) => restoreTenant(tx, tenantId, id));
+      const tenant = await writing(cache, (changes) => asPlatform(prisma, (tx) => restoreTenant(tx, tenantId, id, changes)));
       return { tenant: tenantToProto(tenant) };
     }),
   };

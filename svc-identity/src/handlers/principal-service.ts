@@ -10,6 +10,7 @@ import {
 import { verifyApiKeySecret } from "../db/api-keys.js";
 import { resolveOidcSubject } from "../db/users.js";
 import * as v from "../domain/validate.js";
+import { writing } from "../cache.js";
 import type { HandlerDeps } from "./scope.js";
 import { apiKeyToProto, tenantToProto, userToProto } from "./to-proto.js";
 
@@ -20,7 +21,7 @@ import { apiKeyToProto, tenantToProto, userToProto } from "./to-proto.js";
  * in the platform scope, and need no transaction.
  */
 export function principalService(deps: HandlerDeps): ServiceRegistration {
-  const { platform, logger } = deps;
+  const { platform, logger, cache } = deps;
   const implementation: PrincipalServiceServer = {
     resolveOidcSubject: unary<ResolveOidcSubjectRequest, ResolveOidcSubjectResponse>(logger, "ResolveOidcSubject", async (req) => {
       const issuer = v.text("issuer", req.issuer, 500);
@@ -33,7 +34,7 @@ export function principalService(deps: HandlerDeps): ServiceRegistration {
 
     verifyApiKey: unary<VerifyApiKeyRequest, VerifyApiKeyResponse>(logger, "VerifyApiKey", async (req) => {
       // One answer for every failure: a caller learns nothing about which keys exist.
-      const found = await verifyApiKeySecret(platform, req.secret);
+      const found = await writing(cache, (changes) => verifyApiKeySecret(platform, req.secret, changes));
       if (!found) throw new UnauthenticatedError("invalid API key");
       return { apiKey: apiKeyToProto(found.apiKey), tenant: tenantToProto(found.tenant) };
     }),

@@ -8,9 +8,10 @@ import {
   type Logger,
   type RequestContext,
 } from "@apgms/common";
-import type { PrismaClient } from "../generated/prisma/client.js";
+import type { PrismaClient, Tenant } from "../generated/prisma/client.js";
+import { writing, type Changes, type IdentityCache } from "../cache.js";
 import type { Tx } from "../db/client.js";
-import { requireLiveTenant } from "../db/tenants.js";
+import { findLiveTenant } from "../db/tenants.js";
 import { listPages, type ListPages } from "../domain/pagination.js";
 import { isUuid } from "../domain/validate.js";
 import type { IdentityConfig } from "../config.js";
@@ -22,6 +23,8 @@ export interface HandlerDeps {
   /** The same role, every connection in the platform scope (every tenant's rows): PrincipalService only. */
   platform: PrismaClient;
   logger: Logger;
+  /** Hot reads through Redis; every write records what it changed (Changes) and invalidates it. */
+  cache: IdentityCache;
   config: Pick<IdentityConfig, "TENANT_RETENTION_DAYS" | "API_KEY_GRACE_DEFAULT_SECONDS" | "INVITATION_TTL_HOURS" | "PAGE_TOKEN_SECRET">;
 }
 
@@ -38,6 +41,22 @@ export function actorOf(ctx: RequestContext): string {
   return ctx.principal ? principalToString(ctx.principal) : "unknown";
 }
 
+/**
+ * The tenant if it exists and is not soft-deleted, through the cache: the
+ * check every tenant-scoped call makes. A miss reads the one row by its id on
+ * the platform pool (one statement, no transaction); the id comes from the
+ * verified service token, so no other tenant's row can be asked for.
+ */
+export function liveTenant(deps: HandlerDeps, tenantId: string): Promise<Tenant | null> {
+  return deps.cache.tenants.get(tenantId, tenantId, () => findLiveTenant(deps.platform, tenantId));
+}
+
+async function requireLive(deps: HandlerDeps, tenantId: string): Promise<Tenant> {
+  const tenant = await liveTenant(deps, tenantId);
+  if (!tenant) throw new NotFoundError("tenant", tenantId);
+  return tenant;
+}
+
 export interface Scope {
   tenantId: string;
   ctx: RequestContext;
@@ -45,23 +64,67 @@ export interface Scope {
   db: Tx;
   /** This call's page tokens, bound to the RPC, the tenant and the request's other fields. */
   pages: ListPages;
+  /** Where data access records each cached row it writes; invalidated once the transaction has ended. */
+  changes: Changes;
 }
 
 /**
- * `unary()` for a tenant-scoped RPC: refuses a call without tenant context
- * (UNAUTHENTICATED) or whose tenant is missing or soft-deleted (NOT_FOUND)
- * before the handler runs, and runs the handler in one transaction scoped to
- * the tenant (withTenant): a query that forgets its tenant filter still sees
- * only this tenant's rows, and a query outside `db` sees none.
+ * `unary()` for a tenant-scoped RPC that writes: refuses a call without
+ * tenant context (UNAUTHENTICATED) or whose tenant is missing or soft-deleted
+ * (NOT_FOUND) before the handler runs, and runs the handler in one
+ * transaction scoped to the tenant (withTenant): a query that forgets its
+ * tenant filter still sees only this tenant's rows, and a query outside `db`
+ * sees none. What the handler recorded in `changes` is invalidated in the
+ * cache after the transaction, before the call answers.
  */
 export function scoped<Req extends object, Res>(deps: HandlerDeps, method: string, handler: (request: Req, scope: Scope) => Promise<Res>) {
   const codec = new PageTokenCodec(deps.config.PAGE_TOKEN_SECRET);
   const list = `apgms.identity.v1/${method}`;
   return unary<Req, Res>(deps.logger, method, async (request, ctx) => {
     const tenantId = tenantIdOf(ctx);
-    return withTenant<Tx, Res>(deps.prisma, tenantId, async (db) => {
-      await requireLiveTenant(db, tenantId);
-      return handler(request, { tenantId, ctx, db, pages: listPages(codec, list, tenantId, request) });
-    });
+    await requireLive(deps, tenantId);
+    return writing(deps.cache, (changes) =>
+      withTenant<Tx, Res>(deps.prisma, tenantId, (db) => handler(request, { tenantId, ctx, db, pages: listPages(codec, list, tenantId, request), changes })),
+    );
+  });
+}
+
+export interface ReadScope {
+  tenantId: string;
+  ctx: RequestContext;
+  pages: ListPages;
+  cache: IdentityCache;
+  /**
+   * Runs data access in a transaction scoped to the tenant (row-level
+   * security, as in `scoped`): a cache miss's loader, or a list.
+   */
+  read<R>(fn: (db: Tx) => Promise<R>): Promise<R>;
+}
+
+/**
+ * `unary()` for a tenant-scoped RPC that only reads. The handler reads through
+ * the cache and opens a transaction (`read`) only for what it misses, so a
+ * warm call touches no database. A read has no effects, so the tenant's
+ * liveness check and the handler run at once (both cache hits go to Redis
+ * in one round trip); a missing or deleted tenant still answers NOT_FOUND
+ * whatever the handler found.
+ */
+export function scopedRead<Req extends object, Res>(deps: HandlerDeps, method: string, handler: (request: Req, scope: ReadScope) => Promise<Res>) {
+  const codec = new PageTokenCodec(deps.config.PAGE_TOKEN_SECRET);
+  const list = `apgms.identity.v1/${method}`;
+  return unary<Req, Res>(deps.logger, method, async (request, ctx) => {
+    const tenantId = tenantIdOf(ctx);
+    const scope: ReadScope = {
+      tenantId,
+      ctx,
+      pages: listPages(codec, list, tenantId, request),
+      cache: deps.cache,
+      read: <R>(fn: (db: Tx) => Promise<R>) => withTenant<Tx, R>(deps.prisma, tenantId, fn),
+    };
+    const [live, result] = await Promise.allSettled([liveTenant(deps, tenantId), handler(request, scope)]);
+    if (live.status === "rejected") throw live.reason;
+    if (!live.value) throw new NotFoundError("tenant", tenantId);
+    if (result.status === "rejected") throw result.reason;
+    return result.value;
   });
 }

@@ -13,9 +13,10 @@ import {
   type UpdateTenantRequest,
   type UpdateTenantResponse,
 } from "@apgms/proto/apgms/identity/v1/tenant";
-import { createTenant, purgeDeletedTenants, requireLiveTenant, softDeleteTenant, updateTenant } from "../db/tenants.js";
+import { writing } from "../cache.js";
+import { createTenant, purgeDeletedTenants, softDeleteTenant, updateTenant } from "../db/tenants.js";
 import * as v from "../domain/validate.js";
-import { scoped, type HandlerDeps } from "./scope.js";
+import { liveTenant, scoped, scopedRead, type HandlerDeps } from "./scope.js";
 import { tenantToProto } from "./to-proto.js";
 
 /** The request's tenant_id must be the caller's own tenant; anything else does not exist for it. */
@@ -25,7 +26,7 @@ function sameTenant(requested: string, tenantId: string): void {
 }
 
 export function tenantService(deps: HandlerDeps): ServiceRegistration {
-  const { prisma, logger, config } = deps;
+  const { prisma, logger, config, cache } = deps;
   const implementation: TenantServiceServer = {
     createTenant: unary<CreateTenantRequest, CreateTenantResponse>(logger, "CreateTenant", async (req) => {
       const input = {
@@ -43,30 +44,30 @@ export function tenantService(deps: HandlerDeps): ServiceRegistration {
       return { tenant: tenantToProto(tenant), accountId: account.id, ownerUserId: owner.id };
     }),
 
-    getTenant: scoped<GetTenantRequest, GetTenantResponse>(deps, "GetTenant", async (req, { tenantId, db }) => {
+    getTenant: scopedRead<GetTenantRequest, GetTenantResponse>(deps, "GetTenant", async (req, { tenantId }) => {
       sameTenant(req.tenantId, tenantId);
-      const tenant = await requireLiveTenant(db, tenantId);
+      const tenant = await liveTenant(deps, tenantId);
+      if (!tenant) throw new NotFoundError("tenant", tenantId);
       return { tenant: tenantToProto(tenant) };
     }),
 
-    updateTenant: scoped<UpdateTenantRequest, UpdateTenantResponse>(deps, "UpdateTenant", async (req, { tenantId, db }) => {
+    updateTenant: scoped<UpdateTenantRequest, UpdateTenantResponse>(deps, "UpdateTenant", async (req, { tenantId, db, changes }) => {
       sameTenant(req.tenantId, tenantId);
-      const tenant = await updateTenant(db, tenantId, {
-        name: v.optionalName("name", req.name),
-        deletionProtection: req.deletionProtection,
-      });
+      const edit = { name: v.optionalName("name", req.name), deletionProtection: req.deletionProtection };
+      const tenant = await updateTenant(db, tenantId, edit, changes);
       return { tenant: tenantToProto(tenant) };
     }),
 
-    deleteTenant: scoped<DeleteTenantRequest, DeleteTenantResponse>(deps, "DeleteTenant", async (req, { tenantId, db }) => {
+    deleteTenant: scoped<DeleteTenantRequest, DeleteTenantResponse>(deps, "DeleteTenant", async (req, { tenantId, db, changes }) => {
       sameTenant(req.tenantId, tenantId);
-      const tenant = await softDeleteTenant(db, tenantId, req.confirmation, config.TENANT_RETENTION_DAYS);
+      const tenant = await softDeleteTenant(db, tenantId, req.confirmation, config.TENANT_RETENTION_DAYS, changes);
       return { tenant: tenantToProto(tenant) };
     }),
 
     purgeDeletedTenants: unary<PurgeDeletedTenantsRequest, PurgeDeletedTenantsResponse>(logger, "PurgeDeletedTenants", async (req) => {
       if (req.limit < 0) throw new InvalidArgumentError("limit", "must not be negative");
-      const purgedTenantIds = await asPlatform(prisma, (tx) => purgeDeletedTenants(tx, Math.min(req.limit || 100, 1_000)));
+      const limit = Math.min(req.limit || 100, 1_000);
+      const purgedTenantIds = await writing(cache, (changes) => asPlatform(prisma, (tx) => purgeDeletedTenants(tx, limit, changes)));
       if (purgedTenantIds.length) logger.info({ purgedTenantIds }, "purged deleted tenants past their retention window");
       return { purgedTenantIds };
     }),

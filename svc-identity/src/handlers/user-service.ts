@@ -1,6 +1,8 @@
-import type { ServiceRegistration } from "@apgms/common";
+import { NotFoundError, type ServiceRegistration } from "@apgms/common";
 import {
   UserServiceService,
+  type BatchGetUsersRequest,
+  type BatchGetUsersResponse,
   type CreateUserRequest,
   type CreateUserResponse,
   type DeleteUserRequest,
@@ -13,15 +15,16 @@ import {
   type UpdateUserResponse,
   type UserServiceServer,
 } from "@apgms/proto/apgms/identity/v1/user";
-import { createUser, deleteUser, listUsers, requireUser, updateUser } from "../db/users.js";
+import { createUser, deleteUser, findUser, findUsers, listUsers, updateUser } from "../db/users.js";
 import { role } from "../domain/roles.js";
+import { BATCH_MAX } from "../domain/validate.js";
 import * as v from "../domain/validate.js";
-import { scoped, type HandlerDeps } from "./scope.js";
+import { scoped, scopedRead, type HandlerDeps } from "./scope.js";
 import { userToProto } from "./to-proto.js";
 
 export function userService(deps: HandlerDeps): ServiceRegistration {
   const implementation: UserServiceServer = {
-    createUser: scoped<CreateUserRequest, CreateUserResponse>(deps, "CreateUser", async (req, { tenantId, db }) => {
+    createUser: scoped<CreateUserRequest, CreateUserResponse>(deps, "CreateUser", async (req, { tenantId, db, changes }) => {
       const user = await createUser(db, tenantId, {
         accountId: v.uuid("account_id", req.accountId),
         email: v.email("email", req.email),
@@ -29,32 +32,42 @@ export function userService(deps: HandlerDeps): ServiceRegistration {
         role: role("role", req.role),
         oidcIssuer: v.issuerUrl("oidc_issuer", req.oidcIssuer),
         oidcSubject: v.text("oidc_subject", req.oidcSubject, 255),
-      });
+      }, changes);
       return { user: userToProto(user) };
     }),
 
-    getUser: scoped<GetUserRequest, GetUserResponse>(deps, "GetUser", async (req, { tenantId, db }) => {
-      const user = await requireUser(db, tenantId, v.uuid("user_id", req.userId));
+    getUser: scopedRead<GetUserRequest, GetUserResponse>(deps, "GetUser", async (req, { tenantId, cache, read }) => {
+      const id = v.uuid("user_id", req.userId);
+      const user = await cache.users.get(tenantId, id, () => read((db) => findUser(db, tenantId, id)));
+      if (!user) throw new NotFoundError("user", id);
       return { user: userToProto(user) };
     }),
 
-    listUsers: scoped<ListUsersRequest, ListUsersResponse>(deps, "ListUsers", async (req, { tenantId, pages, db }) => {
+    batchGetUsers: scopedRead<BatchGetUsersRequest, BatchGetUsersResponse>(deps, "BatchGetUsers", async (req, { tenantId, cache, read }) => {
+      const ids = v.uuids("user_ids", req.userIds, BATCH_MAX);
+      const users = await cache.users.getMany(tenantId, ids, (missing) => read((db) => findUsers(db, tenantId, missing)));
+      return { users: [...users.values()].map(userToProto) };
+    }),
+
+    listUsers: scopedRead<ListUsersRequest, ListUsersResponse>(deps, "ListUsers", async (req, { tenantId, pages, read }) => {
       const accountId = v.optionalUuid("account_id", req.accountId);
-      const { users, nextPageToken } = await listUsers(db, tenantId, pages.read(req.page), accountId);
+      const page = pages.read(req.page);
+      const { users, nextPageToken } = await read((db) => listUsers(db, tenantId, page, accountId));
       return { users: users.map(userToProto), page: pages.next(nextPageToken) };
     }),
 
-    updateUser: scoped<UpdateUserRequest, UpdateUserResponse>(deps, "UpdateUser", async (req, { tenantId, db }) => {
+    updateUser: scoped<UpdateUserRequest, UpdateUserResponse>(deps, "UpdateUser", async (req, { tenantId, db, changes }) => {
       const id = v.uuid("user_id", req.userId);
-      const user = await updateUser(db, tenantId, id, {
+      const edit = {
         displayName: v.optionalName("display_name", req.displayName),
         role: req.role === undefined ? undefined : role("role", req.role),
-      });
+      };
+      const user = await updateUser(db, tenantId, id, edit, changes);
       return { user: userToProto(user) };
     }),
 
-    deleteUser: scoped<DeleteUserRequest, DeleteUserResponse>(deps, "DeleteUser", async (req, { tenantId, db }) => {
-      await deleteUser(db, tenantId, v.uuid("user_id", req.userId));
+    deleteUser: scoped<DeleteUserRequest, DeleteUserResponse>(deps, "DeleteUser", async (req, { tenantId, db, changes }) => {
+      await deleteUser(db, tenantId, v.uuid("user_id", req.userId), changes);
       return {};
     }),
   };
