@@ -1,0 +1,45 @@
+// The scenarios of `make bench`: what each one POSTs, to which server process
+// (`edge`) backed by which gRPC service process (`service`), and the baseline
+// it is judged against. Process keys name the specs in bench.mjs.
+import { NOISY_NEIGHBOUR } from "./noisy-neighbour.mjs";
+
+export const ME = JSON.stringify({ query: "{ me { user { id email displayName role } tenant { id name slug } } }" });
+const userById = (id) => JSON.stringify({ query: `{ user(id: "${id}") { id email displayName role } }` });
+const USERS_50 = JSON.stringify({ query: "{ users(first: 50) { nodes { id email role account { name } } } }" });
+
+const BARE_ME = "bare Yoga+express, static me";
+const BASE_USER = "baseline user(id)";
+const BASE_USERS = "baseline users(50)";
+
+/**
+ * `body(fixtures)` builds the request; `check(data)` says whether the first answer's data is
+ * right (a scenario that fails it is skipped). `auth`: the owner's JWT or the demo API key.
+ */
+export const SCENARIOS = [
+  { name: BARE_ME, edge: "bare", body: () => ME, check: (d) => d.me?.user },
+  { name: "edge me (JWT, BFF→svc-identity)", edge: "bff", service: "identity", auth: "jwt", baseline: BARE_ME, body: () => ME, check: (d) => d.me?.user },
+  { name: "edge me (JWT), protection off", edge: "bffOpen", service: "identityOpen", auth: "jwt", baseline: BARE_ME, body: () => ME, check: (d) => d.me?.user },
+  { name: "edge me (API key, Redis-cached)", edge: "bff", service: "identity", auth: "apiKey", baseline: BARE_ME, body: () => ME, check: (d) => d.me?.tenant },
+  { name: "edge me, auth caches off", edge: "bffNoAuthCache", service: "identity", auth: "jwt", baseline: BARE_ME, body: () => ME, check: (d) => d.me?.user },
+  // The hot read path (issue 7): one user by id, and a page of 50 users with their accounts.
+  { name: BASE_USER, edge: "bareGrpcYoga", service: "bareGrpcService", body: (f) => userById(f.userId), check: (d) => d.user?.id },
+  { name: "edge user(id), warm", edge: "bff", service: "identity", auth: "jwt", baseline: BASE_USER, body: (f) => userById(f.userId), check: (d) => d.user?.id },
+  { name: "edge user(id), cold", edge: "bffCold", service: "identityCold", auth: "jwt", baseline: BASE_USER, body: (f) => userById(f.userId), check: (d) => d.user?.id },
+  { name: BASE_USERS, edge: "bareGrpcYoga", service: "bareGrpcService", body: () => USERS_50, check: (d) => d.users?.nodes?.length === 50 },
+  { name: "edge users(50)", edge: "bff", service: "identity", auth: "jwt", baseline: BASE_USERS, body: () => USERS_50, check: (d) => d.users?.nodes?.length === 50 },
+];
+
+/** The scenarios whose name contains `only` (all without it), with the baselines they need, in list order. */
+export function selectScenarios(only) {
+  const chosen = new Set(SCENARIOS.filter((s) => !only || s.name.includes(only)).map((s) => s.name));
+  for (const s of SCENARIOS) if (chosen.has(s.name) && s.baseline) chosen.add(s.baseline);
+  return {
+    scenarios: SCENARIOS.filter((s) => chosen.has(s.name)),
+    noisyNeighbour: !only || NOISY_NEIGHBOUR.includes(only),
+  };
+}
+
+export function listScenarios() {
+  for (const s of SCENARIOS) console.log(`${s.name}${s.baseline ? `   (beside: ${s.baseline})` : "   (a baseline)"}`);
+  console.log(NOISY_NEIGHBOUR);
+}
