@@ -1,6 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createServer, type AddressInfo } from "node:net";
 import { Redis } from "ioredis";
 
 export const SHARED_REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -52,64 +50,4 @@ export function deferred<T>(): Deferred<T> {
   return { promise, resolve, reject };
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** A redis-server of the test's own (never the shared one), to stop, kill and restart. */
-export class PrivateRedis {
-  private child: ChildProcess | undefined;
-
-  private constructor(readonly port: number) {}
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  static async start(): Promise<PrivateRedis> {
-    const server = new PrivateRedis(await freePort());
-    await server.start();
-    return server;
-  }
-
-  async start(): Promise<void> {
-    this.child = spawn("/usr/bin/redis-server", ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
-    await waitFor("private redis-server", async () => {
-      const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      probe.on("error", () => {});
-      try {
-        await probe.connect();
-        return (await probe.ping()) === "PONG";
-      } finally {
-        probe.disconnect();
-      }
-    });
-  }
-
-  /** SIGSTOP: connections stay open, nothing answers, the data stays. */
-  pause(): void {
-    this.child?.kill("SIGSTOP");
-  }
-
-  resume(): void {
-    this.child?.kill("SIGCONT");
-  }
-
-  /** SIGKILL (after SIGCONT, in case it was paused); the data is gone. */
-  async kill(): Promise<void> {
-    const child = this.child;
-    if (!child) return;
-    this.child = undefined;
-    const exited = new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once("exit", () => resolve())));
-    child.kill("SIGCONT");
-    child.kill("SIGKILL");
-    await exited;
-  }
-}
+export { PrivateRedis } from "../src/testing/private-redis.js";

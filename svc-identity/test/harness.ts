@@ -102,27 +102,40 @@ export function testCache(): IdentityCacheHandle {
   });
 }
 
-export async function startHarness(prefix: string): Promise<Harness> {
-  const db = await migratedDatabase(prefix);
-  const prisma = createPrisma({ databaseUrl: db.url, schema: SCHEMA, maxConnections: 2 });
+/** Another svc-identity server on `db` (as the service's role) with its own cache connection: a second instance. */
+export async function startInstance(db: TestDatabase, cache: IdentityCacheHandle = testCache()) {
   const appPrisma = createPrisma({ databaseUrl: db.urlAs(APP_ROLE), schema: SCHEMA, maxConnections: 5 });
   const platformPrisma = createPrisma({ databaseUrl: db.urlAs(APP_ROLE), schema: SCHEMA, maxConnections: 3, scope: "platform" });
   const logger = createLogger("svc-identity-test", { level: process.env.TEST_LOG_LEVEL ?? "silent" });
-  const cache = testCache();
   const handle = buildServer({ config: TEST_CONFIG, prisma: appPrisma, platform: platformPrisma, logger, cache: cache.cache, serviceTokens: testVerifier(SERVICE_NAME), drainTimeoutMs: 2_000 });
   const port = await handle.listen("127.0.0.1", 0);
   const address = `127.0.0.1:${port}`;
   const clients = clientsFor(address);
-  let n = 0;
   return {
     ...clients,
-    db,
-    prisma,
     appPrisma,
     platformPrisma,
     handle,
     address,
     cache,
+    async stop() {
+      clients.close();
+      await handle.shutdown();
+      await cache.close();
+    },
+  };
+}
+
+export async function startHarness(prefix: string): Promise<Harness> {
+  const db = await migratedDatabase(prefix);
+  const prisma = createPrisma({ databaseUrl: db.url, schema: SCHEMA, maxConnections: 2 });
+  const { stop: stopInstance, ...instance } = await startInstance(db);
+  const clients = instance;
+  let n = 0;
+  return {
+    ...instance,
+    db,
+    prisma,
     async provision(label = "t") {
       const slug = `${label}-${++n}-${randomUUID().slice(0, 8)}`;
       const res = await clients.tenants.createTenant({
@@ -138,9 +151,7 @@ export async function startHarness(prefix: string): Promise<Harness> {
       return { tenantId, slug, accountId: res.accountId, ownerId: res.ownerUserId, ctx: as(tenantId, { kind: "user", id: res.ownerUserId }) };
     },
     async stop() {
-      clients.close();
-      await handle.shutdown();
-      await cache.close();
+      await stopInstance();
       await prisma.$disconnect();
       await db.drop();
     },
