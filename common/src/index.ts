@@ -9,6 +9,7 @@ export * from "./grpc/handler.js";
 export * from "./grpc/server.js";
 export * from "./grpc/health-client.js";
 export * from "./db/tenant-scope.js";
+export * from "./db/tenant-read.js";
 export * from "./grpc/tls.js";
 export * from "./service-token.js";
 export * from "./service-token-keys.js";

@@ -1,5 +1,5 @@
 import { telemetry } from "./instrument.js";
-import { createLogger, createServiceTokenVerifier, exitOnSignals } from "@apgms/common";
+import { createLogger, createServiceTokenVerifier, exitOnSignals, TenantReader } from "@apgms/common";
 import { DATABASE_SCHEMA, loadIdentityConfig, SERVICE_NAME } from "./config.js";
 import { createPrisma } from "./db/client.js";
 import { checkRowLevelSecurity } from "./db/rls-check.js";
@@ -18,7 +18,8 @@ async function main(): Promise<void> {
   await checkRowLevelSecurity(prisma, logger);
   const serviceTokens = createServiceTokenVerifier({ audience: SERVICE_NAME, keys: config.SERVICE_TOKEN_PUBLIC_KEYS });
   const cache = connectIdentityCache(config, logger);
-  const handle = buildServer({ config, prisma, platform, logger, cache: cache.cache, serviceTokens, tls: config });
+  const reader = new TenantReader({ databaseUrl: config.DATABASE_URL });
+  const handle = buildServer({ config, prisma, platform, logger, cache: cache.cache, reader, serviceTokens, tls: config });
   const stopSweep = startPurgeSweep(prisma, cache.cache, logger, config.TENANT_PURGE_INTERVAL_SECONDS);
   const nc = await connectNats({ url: config.NATS_URL, name: "svc-identity" });
   const auditConsumer = await startAuditConsumer({ nc, db: prisma, logger, names: auditStream(config.NATS_PREFIX) });

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { createGrpcServer, type GrpcServerHandle, type GrpcTlsConfig, type Logger, type ServiceTokenVerifier } from "@apgms/common";
+import { createGrpcServer, type GrpcServerHandle, type GrpcTlsConfig, type Logger, type ServiceTokenVerifier, type TenantReader } from "@apgms/common";
 import type { IdentityCache } from "./cache.js";
 import type { PrismaClient } from "./generated/prisma/client.js";
 import { accountService } from "./handlers/account-service.js";
@@ -21,6 +21,8 @@ export interface BuildServerOptions {
   logger: Logger;
   /** The read-through cache (identityCache); its Redis connection is the caller's to close. */
   cache: IdentityCache;
+  /** One-round-trip reads as a tenant, as the service's role; closed with Prisma on shutdown. */
+  reader: TenantReader;
   /** Verifies the service token every call must carry (audience svc-identity). */
   serviceTokens: ServiceTokenVerifier;
   tls?: GrpcTlsConfig;
@@ -35,8 +37,8 @@ export function descriptorSetPath(): string {
 
 /** Wires the nine identity services (audit included), health and reflection; closing Prisma is the last shutdown step. */
 export function buildServer(options: BuildServerOptions): GrpcServerHandle {
-  const { config, prisma, platform, logger, cache, serviceTokens, tls, drainTimeoutMs } = options;
-  const deps: HandlerDeps = { config, prisma, platform, logger, cache };
+  const { config, prisma, platform, logger, cache, reader, serviceTokens, tls, drainTimeoutMs } = options;
+  const deps: HandlerDeps = { config, prisma, platform, logger, cache, reader };
   return createGrpcServer({
     logger,
     serviceTokens,
@@ -54,6 +56,6 @@ export function buildServer(options: BuildServerOptions): GrpcServerHandle {
     ],
     descriptorSetPath: descriptorSetPath(),
     drainTimeoutMs,
-    onShutdown: [() => prisma.$disconnect(), () => platform.$disconnect()],
+    onShutdown: [() => prisma.$disconnect(), () => platform.$disconnect(), () => reader.close()],
   });
 }

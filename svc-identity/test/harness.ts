@@ -2,7 +2,7 @@
 // generated clients talking to it through common's connect().
 import path from "node:path";
 import { randomUUID } from "node:crypto";
-import { connect, createLogger, type CallOverrides, type GrpcServerHandle, type Principal } from "@apgms/common";
+import { connect, createLogger, TenantReader, type CallOverrides, type GrpcServerHandle, type Principal } from "@apgms/common";
 import { deployMigrations } from "@apgms/common/migrate/index";
 import { createTestDatabase, type TestDatabase } from "@apgms/common/testing/database";
 import { testMinter, testVerifier } from "@apgms/common/testing/service-keys";
@@ -107,7 +107,8 @@ export async function startInstance(db: TestDatabase, cache: IdentityCacheHandle
   const appPrisma = createPrisma({ databaseUrl: db.urlAs(APP_ROLE), schema: SCHEMA, maxConnections: 5 });
   const platformPrisma = createPrisma({ databaseUrl: db.urlAs(APP_ROLE), schema: SCHEMA, maxConnections: 3, scope: "platform" });
   const logger = createLogger("svc-identity-test", { level: process.env.TEST_LOG_LEVEL ?? "silent" });
-  const handle = buildServer({ config: TEST_CONFIG, prisma: appPrisma, platform: platformPrisma, logger, cache: cache.cache, serviceTokens: testVerifier(SERVICE_NAME), drainTimeoutMs: 2_000 });
+  const reader = new TenantReader({ databaseUrl: db.urlAs(APP_ROLE), max: 5 });
+  const handle = buildServer({ config: TEST_CONFIG, prisma: appPrisma, platform: platformPrisma, logger, cache: cache.cache, reader, serviceTokens: testVerifier(SERVICE_NAME), drainTimeoutMs: 2_000 });
   const port = await handle.listen("127.0.0.1", 0);
   const address = `127.0.0.1:${port}`;
   const clients = clientsFor(address);

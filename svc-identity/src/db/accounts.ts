@@ -32,12 +32,6 @@ export async function requireAccount(db: Db, tenantId: string, id: string): Prom
   return account;
 }
 
-/** The tenant's accounts among `ids`, by id (ids of no account of the tenant are left out). */
-export async function findAccounts(db: Db, tenantId: string, ids: readonly string[]): Promise<Map<string, AccountWithCount>> {
-  const rows = await db.account.findMany({ where: { tenantId, id: { in: [...ids] } }, include: withUserCount });
-  return new Map(rows.map((r) => [r.id, flatten(r)]));
-}
-
 /** By name, for the seed (names are not unique; the oldest wins). */
 export function findAccountByName(db: Db, tenantId: string, name: string): Promise<Account | null> {
   return db.account.findFirst({ where: { tenantId, name }, orderBy: pageOrder });

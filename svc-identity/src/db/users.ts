@@ -1,6 +1,6 @@
 import { FailedPreconditionError, NotFoundError } from "@apgms/common";
 import { Prisma, type Role, type Tenant, type User } from "../generated/prisma/client.js";
-import { afterCursor, pageOrder, slicePage, type Page } from "../domain/pagination.js";
+import { pageOrder } from "../domain/pagination.js";
 import type { Changes } from "../cache.js";
 import { transaction, type Db } from "./client.js";
 import { uniqueAs } from "./errors.js";
@@ -44,25 +44,8 @@ export async function requireUser(db: Db, tenantId: string, id: string): Promise
   return user;
 }
 
-/** The tenant's users among `ids`, by id (ids of no user of the tenant are left out). */
-export async function findUsers(db: Db, tenantId: string, ids: readonly string[]): Promise<Map<string, User>> {
-  const rows = await db.user.findMany({ where: { tenantId, id: { in: [...ids] } } });
-  return new Map(rows.map((u) => [u.id, u]));
-}
-
 export function findUserByEmail(db: Db, tenantId: string, email: string): Promise<User | null> {
   return db.user.findUnique({ where: { tenantId_email: { tenantId, email } } });
-}
-
-export async function listUsers(db: Db, tenantId: string, page: Page, accountId?: string) {
-  if (accountId) await requireAccount(db, tenantId, accountId);
-  const rows = await db.user.findMany({
-    where: { tenantId, ...(accountId ? { accountId } : {}), ...afterCursor(page.after) },
-    orderBy: pageOrder,
-    take: page.size + 1,
-  });
-  const { items, nextPageToken } = slicePage(rows, page.size);
-  return { users: items, nextPageToken };
 }
 
 export interface UserChanges {

@@ -15,7 +15,8 @@ import {
   type UpdateAccountRequest,
   type UpdateAccountResponse,
 } from "@apgms/proto/apgms/identity/v1/account";
-import { createAccount, deleteAccount, findAccount, findAccounts, listAccounts, renameAccount } from "../db/accounts.js";
+import { createAccount, deleteAccount, listAccounts, renameAccount } from "../db/accounts.js";
+import { accountRow, accountRows } from "../db/hot-reads.js";
 import * as v from "../domain/validate.js";
 import { BATCH_MAX } from "../domain/validate.js";
 import { scoped, scopedRead, type HandlerDeps } from "./scope.js";
@@ -28,16 +29,16 @@ export function accountService(deps: HandlerDeps): ServiceRegistration {
       return { account: accountToProto(account) };
     }),
 
-    getAccount: scopedRead<GetAccountRequest, GetAccountResponse>(deps, "GetAccount", async (req, { tenantId, cache, read }) => {
+    getAccount: scopedRead<GetAccountRequest, GetAccountResponse>(deps, "GetAccount", async (req, { tenantId, cache, q }) => {
       const id = v.uuid("account_id", req.accountId);
-      const account = await cache.accounts.get(tenantId, id, () => read((db) => findAccount(db, tenantId, id)));
+      const account = await cache.accounts.get(tenantId, id, () => accountRow(q, tenantId, id));
       if (!account) throw new NotFoundError("account", id);
       return { account: accountToProto(account) };
     }),
 
-    batchGetAccounts: scopedRead<BatchGetAccountsRequest, BatchGetAccountsResponse>(deps, "BatchGetAccounts", async (req, { tenantId, cache, read }) => {
+    batchGetAccounts: scopedRead<BatchGetAccountsRequest, BatchGetAccountsResponse>(deps, "BatchGetAccounts", async (req, { tenantId, cache, q }) => {
       const ids = v.uuids("account_ids", req.accountIds, BATCH_MAX);
-      const accounts = await cache.accounts.getMany(tenantId, ids, (missing) => read((db) => findAccounts(db, tenantId, missing)));
+      const accounts = await cache.accounts.getMany(tenantId, ids, (missing) => accountRows(q, tenantId, missing));
       return { accounts: [...accounts.values()].map(accountToProto) };
     }),
 

@@ -1,6 +1,7 @@
 import {
   NotFoundError,
   PageTokenCodec,
+  type TenantReader,
   principalToString,
   unary,
   UnauthenticatedError,
@@ -11,7 +12,7 @@ import {
 import type { PrismaClient, Tenant } from "../generated/prisma/client.js";
 import { writing, type Changes, type IdentityCache } from "../cache.js";
 import type { Tx } from "../db/client.js";
-import { findLiveTenant } from "../db/tenants.js";
+import { liveTenantRow, type TenantQuery } from "../db/hot-reads.js";
 import { listPages, type ListPages } from "../domain/pagination.js";
 import { isUuid } from "../domain/validate.js";
 import type { IdentityConfig } from "../config.js";
@@ -25,6 +26,8 @@ export interface HandlerDeps {
   logger: Logger;
   /** Hot reads through Redis; every write records what it changed (Changes) and invalidates it. */
   cache: IdentityCache;
+  /** One-round-trip reads as a tenant (row-level security) for what the cache misses, and hot lists. */
+  reader: TenantReader;
   config: Pick<IdentityConfig, "TENANT_RETENTION_DAYS" | "API_KEY_GRACE_DEFAULT_SECONDS" | "INVITATION_TTL_HOURS" | "PAGE_TOKEN_SECRET">;
 }
 
@@ -41,14 +44,18 @@ export function actorOf(ctx: RequestContext): string {
   return ctx.principal ? principalToString(ctx.principal) : "unknown";
 }
 
+/** Statements as `tenantId` through the deps' TenantReader. */
+function queryAs(deps: HandlerDeps, tenantId: string): TenantQuery {
+  return <R>(text: string, values?: unknown[]) => deps.reader.query<R>(tenantId, text, values);
+}
+
 /**
  * The tenant if it exists and is not soft-deleted, through the cache: the
- * check every tenant-scoped call makes. A miss reads the one row by its id on
- * the platform pool (one statement, no transaction); the id comes from the
- * verified service token, so no other tenant's row can be asked for.
+ * check every tenant-scoped call makes. A miss reads the tenant's own row as
+ * that tenant (one statement, one round trip).
  */
 export function liveTenant(deps: HandlerDeps, tenantId: string): Promise<Tenant | null> {
-  return deps.cache.tenants.get(tenantId, tenantId, () => findLiveTenant(deps.platform, tenantId));
+  return deps.cache.tenants.get(tenantId, tenantId, () => liveTenantRow(queryAs(deps, tenantId), tenantId));
 }
 
 async function requireLive(deps: HandlerDeps, tenantId: string): Promise<Tenant> {
@@ -94,9 +101,11 @@ export interface ReadScope {
   ctx: RequestContext;
   pages: ListPages;
   cache: IdentityCache;
+  /** One statement as the tenant, one round trip (row-level security): hot reads (db/hot-reads.ts). */
+  q: TenantQuery;
   /**
-   * Runs data access in a transaction scoped to the tenant (row-level
-   * security, as in `scoped`): a cache miss's loader, or a list.
+   * Runs Prisma data access in a transaction scoped to the tenant (row-level
+   * security, as in `scoped`): for reads that are not on the hot path.
    */
   read<R>(fn: (db: Tx) => Promise<R>): Promise<R>;
 }
@@ -119,6 +128,7 @@ export function scopedRead<Req extends object, Res>(deps: HandlerDeps, method: s
       ctx,
       pages: listPages(codec, list, tenantId, request),
       cache: deps.cache,
+      q: queryAs(deps, tenantId),
       read: <R>(fn: (db: Tx) => Promise<R>) => withTenant<Tx, R>(deps.prisma, tenantId, fn),
     };
     const [live, result] = await Promise.allSettled([liveTenant(deps, tenantId), handler(request, scope)]);

@@ -15,7 +15,8 @@ import {
   type UpdateUserResponse,
   type UserServiceServer,
 } from "@apgms/proto/apgms/identity/v1/user";
-import { createUser, deleteUser, findUser, findUsers, listUsers, updateUser } from "../db/users.js";
+import { createUser, deleteUser, updateUser } from "../db/users.js";
+import { accountRow, userPage, userRow, userRows } from "../db/hot-reads.js";
 import { role } from "../domain/roles.js";
 import { BATCH_MAX } from "../domain/validate.js";
 import * as v from "../domain/validate.js";
@@ -36,23 +37,28 @@ export function userService(deps: HandlerDeps): ServiceRegistration {
       return { user: userToProto(user) };
     }),
 
-    getUser: scopedRead<GetUserRequest, GetUserResponse>(deps, "GetUser", async (req, { tenantId, cache, read }) => {
+    getUser: scopedRead<GetUserRequest, GetUserResponse>(deps, "GetUser", async (req, { tenantId, cache, q }) => {
       const id = v.uuid("user_id", req.userId);
-      const user = await cache.users.get(tenantId, id, () => read((db) => findUser(db, tenantId, id)));
+      const user = await cache.users.get(tenantId, id, () => userRow(q, tenantId, id));
       if (!user) throw new NotFoundError("user", id);
       return { user: userToProto(user) };
     }),
 
-    batchGetUsers: scopedRead<BatchGetUsersRequest, BatchGetUsersResponse>(deps, "BatchGetUsers", async (req, { tenantId, cache, read }) => {
+    batchGetUsers: scopedRead<BatchGetUsersRequest, BatchGetUsersResponse>(deps, "BatchGetUsers", async (req, { tenantId, cache, q }) => {
       const ids = v.uuids("user_ids", req.userIds, BATCH_MAX);
-      const users = await cache.users.getMany(tenantId, ids, (missing) => read((db) => findUsers(db, tenantId, missing)));
+      const users = await cache.users.getMany(tenantId, ids, (missing) => userRows(q, tenantId, missing));
       return { users: [...users.values()].map(userToProto) };
     }),
 
-    listUsers: scopedRead<ListUsersRequest, ListUsersResponse>(deps, "ListUsers", async (req, { tenantId, pages, read }) => {
+    listUsers: scopedRead<ListUsersRequest, ListUsersResponse>(deps, "ListUsers", async (req, { tenantId, pages, cache, q }) => {
       const accountId = v.optionalUuid("account_id", req.accountId);
       const page = pages.read(req.page);
-      const { users, nextPageToken } = await read((db) => listUsers(db, tenantId, page, accountId));
+      // An account filter names an account of the tenant (else NOT_FOUND); checked beside the page query.
+      const [account, { users, nextPageToken }] = await Promise.all([
+        accountId ? cache.accounts.get(tenantId, accountId, () => accountRow(q, tenantId, accountId)) : undefined,
+        userPage(q, tenantId, page, accountId),
+      ]);
+      if (accountId && !account) throw new NotFoundError("account", accountId);
       return { users: users.map(userToProto), page: pages.next(nextPageToken) };
     }),
 

@@ -1,0 +1,67 @@
+// The reads a cache miss or a list makes on every request: one statement each,
+// in raw SQL through TenantReader (one round trip under row-level security; see
+// docs/architecture.md, "Prisma or raw SQL"). Columns are aliased to the Prisma
+// models' field names so the rows ARE those types; writes stay on Prisma.
+import type { Role, Tenant, User } from "../generated/prisma/client.js";
+import type { Page } from "../domain/pagination.js";
+import { slicePage } from "../domain/pagination.js";
+import type { AccountWithCount } from "./accounts.js";
+
+/** One statement as the call's tenant (TenantReader.query bound to it). */
+export type TenantQuery = <R>(text: string, values?: unknown[]) => Promise<R[]>;
+
+const USER = `u.id, u.tenant_id AS "tenantId", u.account_id AS "accountId", u.email, u.display_name AS "displayName",
+  u.role::text AS role, u.oidc_issuer AS "oidcIssuer", u.oidc_subject AS "oidcSubject", u.created_at AS "createdAt", u.updated_at AS "updatedAt"`;
+
+const ACCOUNT = `a.id, a.tenant_id AS "tenantId", a.name, a.created_at AS "createdAt", a.updated_at AS "updatedAt",
+  (SELECT count(*)::int FROM identity.users c WHERE c.account_id = a.id) AS "userCount"`;
+
+const TENANT = `t.id, t.name, t.slug, t.deletion_protection AS "deletionProtection", t.created_at AS "createdAt",
+  t.updated_at AS "updatedAt", t.deleted_at AS "deletedAt", t.purge_after AS "purgeAfter"`;
+
+type UserRow = Omit<User, "role"> & { role: string };
+const asUser = (row: UserRow): User => row as User & { role: Role };
+
+// Each statement names its tenant too, though row-level security already limits it: the
+// (tenant_id, …) indexes serve it, and a reader misused as another tenant finds nothing.
+
+/** The tenant unless it does not exist or is soft-deleted (the liveness check of every call). */
+export async function liveTenantRow(q: TenantQuery, tenantId: string): Promise<Tenant | null> {
+  const rows = await q<Tenant>(`SELECT ${TENANT} FROM identity.tenants t WHERE t.id = $1 AND t.deleted_at IS NULL`, [tenantId]);
+  return rows[0] ?? null;
+}
+
+export async function userRow(q: TenantQuery, tenantId: string, id: string): Promise<User | null> {
+  const rows = await q<UserRow>(`SELECT ${USER} FROM identity.users u WHERE u.tenant_id = $1 AND u.id = $2`, [tenantId, id]);
+  return rows[0] ? asUser(rows[0]) : null;
+}
+
+export async function userRows(q: TenantQuery, tenantId: string, ids: readonly string[]): Promise<Map<string, User>> {
+  const rows = await q<UserRow>(`SELECT ${USER} FROM identity.users u WHERE u.tenant_id = $1 AND u.id = ANY($2::uuid[])`, [tenantId, ids]);
+  return new Map(rows.map((r) => [r.id, asUser(r)]));
+}
+
+export async function accountRow(q: TenantQuery, tenantId: string, id: string): Promise<AccountWithCount | null> {
+  const rows = await q<AccountWithCount>(`SELECT ${ACCOUNT} FROM identity.accounts a WHERE a.tenant_id = $1 AND a.id = $2`, [tenantId, id]);
+  return rows[0] ?? null;
+}
+
+export async function accountRows(q: TenantQuery, tenantId: string, ids: readonly string[]): Promise<Map<string, AccountWithCount>> {
+  const rows = await q<AccountWithCount>(`SELECT ${ACCOUNT} FROM identity.accounts a WHERE a.tenant_id = $1 AND a.id = ANY($2::uuid[])`, [tenantId, ids]);
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+/** A page of the tenant's users (optionally one account's), in (createdAt, id) order; no account check. */
+export async function userPage(q: TenantQuery, tenantId: string, page: Page, accountId?: string) {
+  const rows = await q<UserRow>(
+    `SELECT ${USER} FROM identity.users u
+      WHERE u.tenant_id = $1
+        AND ($2::uuid IS NULL OR u.account_id = $2::uuid)
+        AND ($3::timestamptz IS NULL OR (u.created_at, u.id) > ($3::timestamptz, $4::uuid))
+      ORDER BY u.created_at, u.id
+      LIMIT $5`,
+    [tenantId, accountId ?? null, page.after?.createdAt ?? null, page.after?.id ?? null, page.size + 1],
+  );
+  const { items, nextPageToken } = slicePage(rows.map(asUser), page.size);
+  return { users: items, nextPageToken };
+}
