@@ -83,8 +83,20 @@ export function cpuMicros(pid) {
  * POSTs `body` over `connections` connections for `seconds`. With `expectBody`,
  * any other answer counts as a mismatch (GraphQL errors come back as 200).
  */
-export function load({ url, headers, body, seconds, connections, expectBody }) {
-  return autocannon({
+export async function load({ url, headers, body, nextBody, seconds, connections, expectBody }) {
+  // With `nextBody`, every request gets a body of its own; an answer with GraphQL errors is a mismatch.
+  let mismatches = 0;
+  const perRequest = nextBody
+    ? {
+        requests: [
+          {
+            setupRequest: (req) => ({ ...req, body: nextBody() }),
+            onResponse: (status, text) => void (status === 200 && !text.includes('"errors"') ? 0 : mismatches++),
+          },
+        ],
+      }
+    : {};
+  const result = await autocannon({
     url,
     method: "POST",
     connections,
@@ -92,7 +104,10 @@ export function load({ url, headers, body, seconds, connections, expectBody }) {
     headers: { "content-type": "application/json", ...headers },
     body,
     ...(expectBody ? { expectBody } : {}),
+    ...perRequest,
   });
+  if (nextBody) result.mismatches = (result.mismatches ?? 0) + mismatches;
+  return result;
 }
 
 export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

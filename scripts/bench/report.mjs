@@ -63,7 +63,8 @@ export function printTargets(selected, summary, calls) {
     `${(edge.rps / base.rps).toFixed(2)}x req/s, edge ${edge.edge.toFixed(0)} vs ${base.edge.toFixed(0)} µs/req`,
   ]);
   target("svc-identity <= 150 µs CPU per warm GetUser", ["edge user(id), warm"], (edge) => [met(edge.service <= 150), `${edge.service.toFixed(0)} µs/req`]);
-  target("cold user(id): svc-identity <= 400 µs CPU per request", ["edge user(id), cold"], (edge) => [met(edge.service <= 400), `${edge.service.toFixed(0)} µs/req`]);
+  target("cold user(id) (a cache miss each request): svc-identity <= 400 µs CPU per request", ["edge user(id), cache miss"], (edge) => [met(edge.service <= 400), `${edge.service.toFixed(0)} µs/req`]);
+  target("cold user(id) (read cache off): svc-identity <= 400 µs CPU per request", ["edge user(id), cache off"], (edge) => [met(edge.service <= 400), `${edge.service.toFixed(0)} µs/req`]);
   target("users(50) at >= 0.80x its baseline's req/s with exactly 2 gRPC calls per request", ["edge users(50)", "baseline users(50)"], (edge, base) => {
     const counts = calls.get("edge users(50)") ?? [];
     const known = counts.length > 0 && counts.every((c) => c !== null);

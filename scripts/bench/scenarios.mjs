@@ -24,7 +24,22 @@ export const SCENARIOS = [
   // The hot read path (issue 7): one user by id, and a page of 50 users with their accounts.
   { name: BASE_USER, edge: "bareGrpcYoga", service: "bareGrpcService", body: (f) => userById(f.userId), check: (d) => d.user?.id },
   { name: "edge user(id), warm", edge: "bff", service: "identity", auth: "jwt", baseline: BASE_USER, body: (f) => userById(f.userId), check: (d) => d.user?.id },
-  { name: "edge user(id), cold", edge: "bffCold", service: "identityCold", auth: "jwt", baseline: BASE_USER, body: (f) => userById(f.userId), check: (d) => d.user?.id },
+  // Cold: every GetUser misses svc-identity's cache (a user nobody read before, each request), and
+  // the same through a svc-identity with its read cache off (READ_CACHE_ENABLED=false).
+  {
+    name: "edge user(id), cache miss",
+    edge: "bff",
+    service: "identity",
+    auth: "jwt",
+    baseline: BASE_USER,
+    body: (f) => userById(f.coldIds[0]),
+    bodies: (f) => {
+      let next = 1;
+      return () => userById(f.coldIds[next++ % f.coldIds.length]);
+    },
+    check: (d) => d.user?.id,
+  },
+  { name: "edge user(id), cache off", edge: "bffCold", service: "identityCold", auth: "jwt", baseline: BASE_USER, body: (f) => userById(f.userId), check: (d) => d.user?.id },
   { name: BASE_USERS, edge: "bareGrpcYoga", service: "bareGrpcService", body: () => USERS_50, check: (d) => d.users?.nodes?.length === 50 },
   { name: "edge users(50)", edge: "bff", service: "identity", auth: "jwt", baseline: BASE_USERS, body: () => USERS_50, check: (d) => d.users?.nodes?.length === 50 },
 ];
