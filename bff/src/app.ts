@@ -12,6 +12,7 @@ import type { Config } from "./config.js";
 import { buildOnboardingYoga } from "./graphql/onboarding/yoga.js";
 import { devSignInRouter } from "./graphql/graphiql.js";
 import { buildYoga } from "./graphql/yoga.js";
+import { createFastGraphql } from "./http/fast-graphql.js";
 import { createGraphqlHandler } from "./http/graphql-handler.js";
 import { createCors } from "./http/cors.js";
 import { createSecurityHeaders } from "./http/security-headers.js";
@@ -24,7 +25,7 @@ import type { IdentityClients } from "./identity-clients.js";
 
 export interface AppDeps {
   config: Pick<Config, "NODE_ENV" | "OIDC_ISSUER" | "AUTH_CACHE_SECONDS" | "IDENTITY_GRPC_ADDRESS" | "TRUST_PROXY" | "SIGNUP_ENABLED"> &
-    Partial<Pick<Config, "PROVISIONING_ISSUERS" | "DEV_SIGN_IN_USERS" | "DEV_OIDC_ISSUER" | "UPSTREAM_CALLS_HEADER">> &
+    Partial<Pick<Config, "PROVISIONING_ISSUERS" | "DEV_SIGN_IN_USERS" | "DEV_OIDC_ISSUER" | "UPSTREAM_CALLS_HEADER" | "GRAPHQL_FAST_PATH">> &
     RateLimitConfig &
     RequestLimitConfig &
     Partial<Pick<Config, "PERSISTED_OPERATIONS_FILE" | "CORS_ORIGINS">>;
@@ -84,7 +85,24 @@ export function buildApp(deps: AppDeps): App {
       onExceeded: ({ requestId, ip, tenantId, principal, policy, cost, quota, windowSeconds }) =>
         audit.securityEvent("rateLimit.hit", { requestId, ip, tenantId, principal, reason: `${policy} limit exceeded`, details: { policy, cost, quota, windowSeconds } }),
     });
-  const graphql = createGraphqlHandler({ yoga, onboarding, auth, audit, logger, development, trustProxy: config.TRUST_PROXY, limiter, requestTimeoutMs: limits.timeoutMs, cors: createCors(config.CORS_ORIGINS ?? []) });
+  // Persisted-operations mode resolves documents in Yoga's onParams, which only Yoga's own path runs.
+  const fast =
+    config.GRAPHQL_FAST_PATH !== false && !persistedOperations
+      ? createFastGraphql({ yoga, maxBodyBytes: limits.maxBodyBytes, upstreamCallsHeader: config.UPSTREAM_CALLS_HEADER })
+      : undefined;
+  const graphql = createGraphqlHandler({
+    yoga,
+    onboarding,
+    auth,
+    audit,
+    logger,
+    development,
+    trustProxy: config.TRUST_PROXY,
+    limiter,
+    requestTimeoutMs: limits.timeoutMs,
+    cors: createCors(config.CORS_ORIGINS ?? []),
+    fast,
+  });
 
   const identityHealth = identity.health;
   const securityHeaders = createSecurityHeaders({ development });

@@ -52,6 +52,14 @@ function normalize(error: GraphQLError, operationName: unknown): GraphQLError {
   return error;
 }
 
+/** The result with its request errors given their HTTP status (the rule above); other results as they are. */
+export function normalizeRequestErrors<R extends object>(result: R, operationName: unknown): R {
+  if (Array.isArray(result) || !("errors" in result)) return result;
+  const errors = (result as { errors?: readonly unknown[] }).errors;
+  if (!errors?.length) return result;
+  return { ...result, errors: errors.map((e) => (e instanceof GraphQLError ? normalize(e, operationName) : e)) };
+}
+
 export function useHttpStatus(): Plugin {
   const operationNames = new WeakMap<Request, unknown>();
   return {
@@ -67,8 +75,7 @@ export function useHttpStatus(): Plugin {
     },
     onResultProcess({ request, result, setResult }) {
       if (Array.isArray(result) || !("errors" in result) || !result.errors?.length) return;
-      const operationName = operationNames.get(request);
-      setResult({ ...result, errors: result.errors.map((e) => (e instanceof GraphQLError ? normalize(e, operationName) : e)) });
+      setResult(normalizeRequestErrors(result, operationNames.get(request)));
     },
   };
 }

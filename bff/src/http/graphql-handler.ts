@@ -11,6 +11,7 @@ import type { OnboardingYoga } from "../graphql/onboarding/yoga.js";
 import type { Yoga } from "../graphql/yoga.js";
 import { REQUEST_LIMIT_DEFAULTS } from "../graphql/limits/defaults.js";
 import type { EdgeLimiter } from "../limits/edge-limiter.js";
+import type { FastGraphql } from "./fast-graphql.js";
 import { rateLimitedMessage } from "../limits/use-rate-limit.js";
 
 export interface GraphqlHandlerOptions {
@@ -30,6 +31,8 @@ export interface GraphqlHandlerOptions {
   requestTimeoutMs?: number;
   /** The CORS policy (http/cors.ts): true when it answered a preflight itself. */
   cors?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** Serves ordinary POSTs through Yoga's pipeline without its Fetch-API layer (fast-graphql.ts); absent: Yoga serves all. */
+  fast?: FastGraphql;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -48,7 +51,7 @@ const principalRef = (p: AuthPrincipal) => (p.kind === "user" ? { kind: "user" a
  * WWW-Authenticate challenge, never a partial GraphQL result.
  */
 export function createGraphqlHandler(options: GraphqlHandlerOptions) {
-  const { yoga, onboarding, auth, audit, logger, development, trustProxy, limiter, requestTimeoutMs = REQUEST_LIMIT_DEFAULTS.timeoutMs, cors } = options;
+  const { yoga, onboarding, auth, audit, logger, development, trustProxy, limiter, requestTimeoutMs = REQUEST_LIMIT_DEFAULTS.timeoutMs, cors, fast } = options;
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const incomingId = req.headers["x-request-id"];
@@ -99,6 +102,8 @@ export function createGraphqlHandler(options: GraphqlHandlerOptions) {
       audit?.securityEvent("auth.signIn", { requestId, ip, tenantId: principal.tenant.id, principal: `user:${principal.user.id}`, targetIds: [principal.sessionId] });
     }
     const requestContext: RequestContext = { requestId, tenantId: principal.tenant.id, principal: principalRef(principal), deadline };
-    await runWithContext(requestContext, () => yoga(req, res, { principal, requestContext, rateLimit: limits }));
+    const context: ServerContext = { principal, requestContext, rateLimit: limits };
+    if (fast?.accepts(req)) return runWithContext(requestContext, () => fast.serve(req, res, context));
+    await runWithContext(requestContext, () => yoga(req, res, context));
   };
 }
