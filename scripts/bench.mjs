@@ -70,6 +70,8 @@ async function setUp() {
      RETURNING id`,
     [issuer, COLD_USERS],
   );
+  // Statistics as autovacuum would have them by now: the planner must know the tables' sizes.
+  await pg.query("ANALYZE");
   await pg.end();
   return { db, appUrl, keyDir, issuer, quietSubject: demo.quietSubject, userId: rows[0].id, coldIds: cold.rows.map((r) => r.id) };
 }

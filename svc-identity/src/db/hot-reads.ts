@@ -51,17 +51,24 @@ export async function accountRows(q: TenantQuery, tenantId: string, ids: readonl
   return new Map(rows.map((r) => [r.id, r]));
 }
 
-/** A page of the tenant's users (optionally one account's), in (createdAt, id) order; no account check. */
+/**
+ * A page of the tenant's users (optionally one account's), in (createdAt, id) order; no account
+ * check. One statement per shape (filter or not, cursor or not), not `$n IS NULL OR …`: each shape
+ * then gets its own plan, an index range scan on (tenant_id, created_at, id).
+ */
 export async function userPage(q: TenantQuery, tenantId: string, page: Page, accountId?: string) {
-  const rows = await q<UserRow>(
-    `SELECT ${USER} FROM identity.users u
-      WHERE u.tenant_id = $1
-        AND ($2::uuid IS NULL OR u.account_id = $2::uuid)
-        AND ($3::timestamptz IS NULL OR (u.created_at, u.id) > ($3::timestamptz, $4::uuid))
-      ORDER BY u.created_at, u.id
-      LIMIT $5`,
-    [tenantId, accountId ?? null, page.after?.createdAt ?? null, page.after?.id ?? null, page.size + 1],
-  );
+  const values: unknown[] = [tenantId];
+  let where = "u.tenant_id = $1";
+  if (accountId) {
+    values.push(accountId);
+    where += ` AND u.account_id = $${values.length}`;
+  }
+  if (page.after) {
+    values.push(page.after.createdAt, page.after.id);
+    where += ` AND (u.created_at, u.id) > ($${values.length - 1}, $${values.length})`;
+  }
+  values.push(page.size + 1);
+  const rows = await q<UserRow>(`SELECT ${USER} FROM identity.users u WHERE ${where} ORDER BY u.created_at, u.id LIMIT $${values.length}`, values);
   const { items, nextPageToken } = slicePage(rows.map(asUser), page.size);
   return { users: items, nextPageToken };
 }
