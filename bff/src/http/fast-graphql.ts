@@ -66,6 +66,18 @@ function paramsOf(body: unknown): Params | undefined {
  * read from its end); undefined when it would pick none of them.
  */
 export function regularMediaType(accept: string | undefined): string | undefined {
+  const key = accept ?? "";
+  if (mediaTypes.has(key)) return mediaTypes.get(key);
+  const chosen = pickMediaType(accept);
+  // Clients send few distinct Accept headers; a bounded memo keeps a flood of odd ones from growing it.
+  if (mediaTypes.size >= 256) mediaTypes.clear();
+  mediaTypes.set(key, chosen);
+  return chosen;
+}
+
+const mediaTypes = new Map<string, string | undefined>();
+
+function pickMediaType(accept: string | undefined): string | undefined {
   let chosen: string | undefined;
   const asked = (accept || "*/*").replace(/\s/g, "").toLowerCase().split(",").reverse();
   for (const entry of asked) {
