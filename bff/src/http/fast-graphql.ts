@@ -206,8 +206,10 @@ export function createFastGraphql(options: FastGraphqlOptions): FastGraphql {
       const limits = context.rateLimit?.headers();
       if (limits) Object.assign(headers, limits);
       if (upstreamCallsHeader) headers[UPSTREAM_CALLS_HEADER] = String(context.requestContext.upstreamCalls ?? 0);
+      const payload = processed.body ?? "";
+      headers["content-length"] = String(Buffer.byteLength(payload));
       res.writeHead(processed.init.status ?? 200, headers);
-      res.end(processed.body);
+      res.end(payload);
     },
   };
 }
