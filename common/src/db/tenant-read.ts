@@ -54,11 +54,8 @@ class TenantScopedQuery extends (PgQuery as new (config: object) => {
   }
 
   override prepare(connection: Connection): void {
-    if (connection.parsedStatements[SCOPE_STATEMENT] === undefined) {
-      // Nothing before it in the pipeline can fail, and a prepared statement outlives the transaction.
-      connection.parse({ text: SCOPE_AS_TENANT, name: SCOPE_STATEMENT });
-      connection.parsedStatements[SCOPE_STATEMENT] = SCOPE_AS_TENANT;
-    }
+    // Prepared beforehand (TenantReader.query): a ParseComplete of its own here would be taken by pg
+    // for the query's, and a query whose own Parse then failed would be taken for prepared.
     connection.bind({ statement: SCOPE_STATEMENT, values: [this.tenantId] });
     connection.execute({ rows: 0 });
     super.prepare(connection); // parse, bind, describe, execute, then the one Sync
@@ -104,6 +101,11 @@ export class TenantReader {
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {
+      const { connection } = client as unknown as { connection: Connection };
+      if (connection.parsedStatements[SCOPE_STATEMENT] === undefined) {
+        // Once per connection: prepares the scoping statement (its setting ends with this statement).
+        await client.query({ name: SCOPE_STATEMENT, text: SCOPE_AS_TENANT, values: [tenantId] });
+      }
       const result = await new Promise<pg.QueryResult>((resolve, reject) => {
         const query = new TenantScopedQuery(tenantId, { text, values, callback: (err, res) => (err ? reject(err) : resolve(res!)) });
         client.query(query as unknown as pg.QueryConfig);
