@@ -1,4 +1,4 @@
-import { createCacheRedis, jsonCodec, ReadThroughCache, type CacheCodec, type CachedEntity, type CacheStats, type Logger } from "@apgms/common";
+import { Changes, createCacheRedis, jsonCodec, ReadThroughCache, writing as writingChanges, type CacheCodec, type CachedEntity, type CacheStats, type Logger } from "@apgms/common";
 import type { IdentityConfig } from "./config.js";
 import type { Tenant, User } from "./generated/prisma/client.js";
 import type { AccountWithCount } from "./db/accounts.js";
@@ -66,62 +66,30 @@ export function connectIdentityCache(config: CacheConfig, logger?: Logger): Iden
   };
 }
 
-type Entity = keyof IdentityCache;
-
-/**
- * What a write changed, entry by entry. Data access that writes a cached row
- * takes one and records the row; the handler wrapper invalidates every entry
- * once the transaction has ended (committed or not), before the call answers.
- * So a read that starts after a write has returned never sees the old value,
- * on any instance.
- */
-export class Changes {
-  private readonly entries: Array<[Entity, string, string]> = [];
+/** Changes with one method per cached table of svc-identity (see common's Changes). */
+export class IdentityChanges extends Changes {
+  constructor(private readonly cache: IdentityCache) {
+    super();
+  }
 
   tenant(id: string): this {
-    this.entries.push(["tenants", id, id]);
-    return this;
+    return this.add(this.cache.tenants, id, id);
   }
 
   user(tenantId: string, ...ids: string[]): this {
-    for (const id of ids) this.entries.push(["users", tenantId, id]);
-    return this;
+    return this.add(this.cache.users, tenantId, ...ids);
   }
 
   account(tenantId: string, ...ids: string[]): this {
-    for (const id of ids) this.entries.push(["accounts", tenantId, id]);
-    return this;
+    return this.add(this.cache.accounts, tenantId, ...ids);
   }
 
   apiKey(tenantId: string, ...ids: string[]): this {
-    for (const id of ids) this.entries.push(["apiKeys", tenantId, id]);
-    return this;
-  }
-
-  get size(): number {
-    return this.entries.length;
-  }
-
-  /** Invalidates everything recorded (grouped per entity and tenant) and forgets it. */
-  async invalidate(cache: IdentityCache): Promise<void> {
-    if (this.entries.length === 0) return;
-    const groups = new Map<string, { entity: Entity; tenantId: string; ids: string[] }>();
-    for (const [entity, tenantId, id] of this.entries.splice(0)) {
-      const key = `${entity}\n${tenantId}`;
-      const group = groups.get(key) ?? { entity, tenantId, ids: [] };
-      group.ids.push(id);
-      groups.set(key, group);
-    }
-    await Promise.all([...groups.values()].map((g) => cache[g.entity].invalidate(g.tenantId, g.ids)));
+    return this.add(this.cache.apiKeys, tenantId, ...ids);
   }
 }
 
-/** Runs a write with a Changes and invalidates what it recorded, whether it succeeded or not. */
-export async function writing<R>(cache: IdentityCache, write: (changes: Changes) => Promise<R>): Promise<R> {
-  const changes = new Changes();
-  try {
-    return await write(changes);
-  } finally {
-    await changes.invalidate(cache);
-  }
+/** Runs a write with fresh IdentityChanges and invalidates what it recorded, whether it succeeded or not. */
+export function writing<R>(cache: IdentityCache, write: (changes: IdentityChanges) => Promise<R>): Promise<R> {
+  return writingChanges(new IdentityChanges(cache), write);
 }

@@ -1,7 +1,7 @@
 import { FailedPreconditionError, NotFoundError } from "@apgms/common";
 import type { Account } from "../generated/prisma/client.js";
 import { afterCursor, pageOrder, slicePage, type Page } from "../domain/pagination.js";
-import type { Changes } from "../cache.js";
+import type { IdentityChanges } from "../cache.js";
 import { transaction, type Db } from "./client.js";
 import { lockTenant } from "./tenants.js";
 
@@ -48,7 +48,7 @@ export async function listAccounts(db: Db, tenantId: string, page: Page) {
   return { accounts: items.map(flatten), nextPageToken };
 }
 
-export async function renameAccount(db: Db, tenantId: string, id: string, name: string | undefined, changes: Changes): Promise<AccountWithCount> {
+export async function renameAccount(db: Db, tenantId: string, id: string, name: string | undefined, changes: IdentityChanges): Promise<AccountWithCount> {
   if (name !== undefined) {
     changes.account(tenantId, id);
     const { count } = await db.account.updateMany({ where: { id, tenantId }, data: { name } });
@@ -61,7 +61,7 @@ export async function renameAccount(db: Db, tenantId: string, id: string, name: 
  * Deletes an account. With users it is refused unless `cascade`, which deletes
  * them too (their sessions follow by foreign key) — but never the tenant's last owner.
  */
-export function deleteAccount(db: Db, tenantId: string, id: string, cascade: boolean, changes: Changes): Promise<number> {
+export function deleteAccount(db: Db, tenantId: string, id: string, cascade: boolean, changes: IdentityChanges): Promise<number> {
   return transaction(db, async (tx) => {
     await lockTenant(tx, tenantId);
     const account = await requireAccount(tx, tenantId, id);

@@ -3,7 +3,7 @@ import { status } from "@grpc/grpc-js";
 import type { ApiKey, ApiKeyRotation, Prisma, Tenant } from "../generated/prisma/client.js";
 import { issueSecret, NO_MATCH_HASH, prefixOf, secretMatches } from "../domain/api-key-secret.js";
 import { afterCursor, pageOrder, slicePage, type Page } from "../domain/pagination.js";
-import type { Changes } from "../cache.js";
+import type { IdentityChanges } from "../cache.js";
 import { transaction, type Db } from "./client.js";
 
 /** A key as callers see it: its current public prefix and rotations, newest first. */
@@ -82,7 +82,7 @@ export async function listApiKeys(db: Db, tenantId: string, page: Page, includeR
  * Issues a new current secret; the old one keeps working until now + grace.
  * The rotation is recorded with its actor. A revoked key cannot be rotated.
  */
-export function rotateApiKey(db: Db, tenantId: string, id: string, graceSeconds: number, actor: string, changes: Changes): Promise<IssuedApiKey> {
+export function rotateApiKey(db: Db, tenantId: string, id: string, graceSeconds: number, actor: string, changes: IdentityChanges): Promise<IssuedApiKey> {
   const issued = issueSecret();
   return transaction(db, async (tx) => {
     const key = await requireApiKey(tx, tenantId, id);
@@ -104,7 +104,7 @@ export function rotateApiKey(db: Db, tenantId: string, id: string, graceSeconds:
 }
 
 /** Revokes at once (every secret of the key stops working); revoking again keeps the first time. */
-export async function revokeApiKey(db: Db, tenantId: string, id: string, changes: Changes): Promise<ApiKeyView> {
+export async function revokeApiKey(db: Db, tenantId: string, id: string, changes: IdentityChanges): Promise<ApiKeyView> {
   changes.apiKey(tenantId, id);
   await db.apiKey.updateMany({ where: { id, tenantId, revokedAt: null }, data: { revokedAt: new Date() } });
   return requireApiKey(db, tenantId, id);
@@ -115,7 +115,7 @@ export async function revokeApiKey(db: Db, tenantId: string, id: string, changes
  * malformed, unknown, revoked, expired, past its grace period or its tenant is
  * deleted. Records last use at most once a minute per key.
  */
-export async function verifyApiKeySecret(db: Db, secret: string, changes: Changes): Promise<{ apiKey: ApiKeyView; tenant: Tenant } | null> {
+export async function verifyApiKeySecret(db: Db, secret: string, changes: IdentityChanges): Promise<{ apiKey: ApiKeyView; tenant: Tenant } | null> {
   const prefix = prefixOf(secret);
   const row = prefix
     ? await db.apiKeySecret.findUnique({ where: { prefix }, include: { apiKey: { include: { ...view, tenant: true } } } })

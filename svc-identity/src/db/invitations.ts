@@ -2,7 +2,7 @@ import { AlreadyExistsError, FailedPreconditionError, NotFoundError, withTenant 
 import type { Invitation, Role, Tenant, User } from "../generated/prisma/client.js";
 import { issueInvitationCode } from "../domain/invitation-code.js";
 import { afterCursor, pageOrder, slicePage, type Page } from "../domain/pagination.js";
-import type { Changes } from "../cache.js";
+import type { IdentityChanges } from "../cache.js";
 import { transaction, type Db, type Tx } from "./client.js";
 import { requireAccount } from "./accounts.js";
 import { uniqueAs } from "./errors.js";
@@ -128,7 +128,7 @@ export interface Acceptance {
  * invitation, in one transaction. Every way it can fail for a caller who is
  * not the invitee answers the same NOT_FOUND, so ids and codes cannot be probed.
  */
-export function acceptInvitation(db: Db, a: Acceptance, changes: Changes): Promise<{ user: User; tenant: Tenant }> {
+export function acceptInvitation(db: Db, a: Acceptance, changes: IdentityChanges): Promise<{ user: User; tenant: Tenant }> {
   const notFound = () => new NotFoundError("invitation");
   return transaction(db, async (tx) => {
     const where = "codeHash" in a.by ? { codeHash: a.by.codeHash } : { id: a.by.id };

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, withTenant } from "@apgms/common";
 import type { Account, Role, Tenant, User } from "../generated/prisma/client.js";
-import type { Changes } from "../cache.js";
+import type { IdentityChanges } from "../cache.js";
 import { transaction, type Db, type Tx } from "./client.js";
 import { uniqueAs } from "./errors.js";
 
@@ -67,7 +67,7 @@ export interface TenantChanges {
   deletionProtection?: boolean;
 }
 
-export async function updateTenant(db: Db, id: string, edit: TenantChanges, changes: Changes): Promise<Tenant> {
+export async function updateTenant(db: Db, id: string, edit: TenantChanges, changes: IdentityChanges): Promise<Tenant> {
   if (edit.name === undefined && edit.deletionProtection === undefined) return requireLiveTenant(db, id);
   changes.tenant(id);
   const { count } = await db.tenant.updateMany({ where: { id, deletedAt: null }, data: edit });
@@ -79,7 +79,7 @@ export async function updateTenant(db: Db, id: string, edit: TenantChanges, chan
  * Soft-deletes at once (users and keys stop resolving) and schedules the purge.
  * Refused while deletion protection is on or unless `confirmation` is the slug.
  */
-export function softDeleteTenant(db: Db, id: string, confirmation: string, retentionDays: number, changes: Changes): Promise<Tenant> {
+export function softDeleteTenant(db: Db, id: string, confirmation: string, retentionDays: number, changes: IdentityChanges): Promise<Tenant> {
   return transaction(db, async (tx) => {
     await lockTenant(tx, id);
     const tenant = await requireLiveTenant(tx, id);
@@ -113,7 +113,7 @@ export function listRestorableTenants(db: Db, owner: OwnerIdentity, now = new Da
  * tenant comes back with deletion protection on again. Anyone else, or a
  * tenant that is live, purged or past its window, gets NOT_FOUND.
  */
-export function restoreTenant(db: Db, id: string, owner: OwnerIdentity, changes: Changes): Promise<Tenant> {
+export function restoreTenant(db: Db, id: string, owner: OwnerIdentity, changes: IdentityChanges): Promise<Tenant> {
   return transaction(db, async (tx) => {
     await lockTenant(tx, id);
     const tenant = await tx.tenant.findFirst({ where: { id, deletedAt: { not: null }, purgeAfter: { gt: new Date() }, ...ownedBy(owner) } });
@@ -128,7 +128,7 @@ export function restoreTenant(db: Db, id: string, owner: OwnerIdentity, changes:
  * every row of theirs follows by foreign key. Safe to run on several replicas
  * at once (a tenant another run is purging is skipped).
  */
-export async function purgeDeletedTenants(db: Db, limit: number, changes: Changes): Promise<string[]> {
+export async function purgeDeletedTenants(db: Db, limit: number, changes: IdentityChanges): Promise<string[]> {
   const rows = await db.$queryRaw<Array<{ id: string }>>`
     DELETE FROM identity.tenants WHERE id IN (
       SELECT id FROM identity.tenants

@@ -1,7 +1,7 @@
 import { FailedPreconditionError, NotFoundError } from "@apgms/common";
 import { Prisma, type Role, type Tenant, type User } from "../generated/prisma/client.js";
 import { pageOrder } from "../domain/pagination.js";
-import type { Changes } from "../cache.js";
+import type { IdentityChanges } from "../cache.js";
 import { transaction, type Db } from "./client.js";
 import { uniqueAs } from "./errors.js";
 import { requireAccount } from "./accounts.js";
@@ -24,7 +24,7 @@ const uniqueFields: Array<[string, string]> = [
 ];
 
 /** Creates a user in one of the tenant's accounts (another tenant's account is NOT_FOUND). */
-export function createUser(db: Db, tenantId: string, input: NewUser, changes: Changes): Promise<User> {
+export function createUser(db: Db, tenantId: string, input: NewUser, changes: IdentityChanges): Promise<User> {
   return uniqueAs(uniqueFields, () =>
     transaction(db, async (tx) => {
       await requireAccount(tx, tenantId, input.accountId);
@@ -59,7 +59,7 @@ async function assertAnotherOwner(db: Db, tenantId: string, userId: string, acti
 }
 
 /** Renames and/or changes the role; demoting the last owner is refused. */
-export function updateUser(db: Db, tenantId: string, id: string, edit: UserChanges, changes: Changes): Promise<User> {
+export function updateUser(db: Db, tenantId: string, id: string, edit: UserChanges, changes: IdentityChanges): Promise<User> {
   return transaction(db, async (tx) => {
     await lockTenant(tx, tenantId);
     const user = await requireUser(tx, tenantId, id);
@@ -73,7 +73,7 @@ export function updateUser(db: Db, tenantId: string, id: string, edit: UserChang
 }
 
 /** Deletes a user (sessions follow); deleting the last owner is refused. */
-export function deleteUser(db: Db, tenantId: string, id: string, changes: Changes): Promise<void> {
+export function deleteUser(db: Db, tenantId: string, id: string, changes: IdentityChanges): Promise<void> {
   return transaction(db, async (tx) => {
     await lockTenant(tx, tenantId);
     const user = await requireUser(tx, tenantId, id);

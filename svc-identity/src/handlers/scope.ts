@@ -10,7 +10,7 @@ import {
   type RequestContext,
 } from "@apgms/common";
 import type { PrismaClient, Tenant } from "../generated/prisma/client.js";
-import { writing, type Changes, type IdentityCache } from "../cache.js";
+import { writing, type IdentityCache, type IdentityChanges } from "../cache.js";
 import type { Tx } from "../db/client.js";
 import { liveTenantRow, type TenantQuery } from "../db/hot-reads.js";
 import { listPages, type ListPages } from "../domain/pagination.js";
@@ -72,7 +72,7 @@ export interface Scope {
   /** This call's page tokens, bound to the RPC, the tenant and the request's other fields. */
   pages: ListPages;
   /** Where data access records each cached row it writes; invalidated once the transaction has ended. */
-  changes: Changes;
+  changes: IdentityChanges;
 }
 
 /**
