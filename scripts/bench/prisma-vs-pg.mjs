@@ -5,7 +5,8 @@
 // (process.cpuUsage: Prisma, pg and the mapping to the model's shape), the
 // Postgres CPU per query (the pool's backends, /proc/<pid>/schedstat), queries/s,
 // and how many SQL statements one call sends (the multi-statement variant sends
-// 4 in one message). Options: --n 3000 --concurrency 16 --rounds 5 (medians over
+// 4 in one message; TenantReader pipelines 2, set_config and the query, before
+// one Sync: "2 in 1"). Options: --n 3000 --concurrency 16 --rounds 5 (medians over
 // rounds, variants interleaved) --show-sql (print each variant's statements).
 // Results and what follows from them: docs/architecture.md, "Prisma or raw SQL".
 import { readFileSync } from "node:fs";
@@ -20,6 +21,7 @@ const { makeTypedQueryFactory } = require("@prisma/client/runtime/client");
 const { createTestDatabase } = require(path.join(root, "common/dist/src/testing/database.js"));
 const { deployMigrations } = require(path.join(root, "common/dist/src/migrate/index.js"));
 const { withTenant, platformDatabaseUrl } = require(path.join(root, "common/dist/src/db/tenant-scope.js"));
+const { TenantReader } = require(path.join(root, "common/dist/src/db/tenant-read.js"));
 const { createPrisma } = require(path.join(root, "svc-identity/dist/src/db/client.js"));
 
 const { values: opts } = parseArgs({
@@ -213,6 +215,8 @@ function variants(data) {
     if (!UUID.test(v)) throw new Error("not a uuid");
     return `'${v}'`;
   };
+  // The prepared set_config is bound and executed in the query's pipeline: pg.Client#query sees only the query.
+  const tenantReader = { stmts: "2 in 1", pipelined: [SET_TENANT], uses: "tenantReader", run: async (db, i) => first((await db.query(tenantId, USER_LIVE, [userId(i), tenantId])).map(toUser)) };
   return [
     // a) user by id + tenant liveness; platform pool (outside a transaction only the platform scope sees rows).
     { group: "a", name: "Prisma findFirst, relation filter", uses: "platform", run: (db, i) => db.user.findFirst({ where: liveWhere(i) }) },
@@ -221,6 +225,8 @@ function variants(data) {
     { group: "a", name: "Prisma TypedSQL ($queryRawTyped)", uses: "platformTyped", run: async (db, i) => first((await db.$queryRawTyped(userLiveTyped(userId(i), tenantId))).map(toUser)) },
     { group: "a", name: "pg pool.query, unnamed", uses: "platformPool", run: async (db, i) => first((await db.query(USER_LIVE, [userId(i), tenantId])).rows.map(toUser)) },
     { group: "a", name: "pg pool.query, named (prepared)", uses: "platformPool", run: async (db, i) => first((await db.query({ name: "user_live", text: USER_LIVE, values: [userId(i), tenantId] })).rows.map(toUser)) },
+    // Not on the platform pool: TenantReader always reads as the tenant (RLS), so this row is the (b) TenantReader row again, beside (a)'s.
+    { group: "a", name: "TenantReader (as the tenant, RLS)", ...tenantReader },
     // b) the same as the tenant (row-level security), app pool.
     { group: "b", name: "Prisma withTenant + findFirst", uses: "prisma", run: (db, i) => withTenant(db, tenantId, (tx) => tx.user.findFirst({ where: liveWhere(i) })) },
     { group: "b", name: "Prisma withTenant + $queryRaw", uses: "prisma", run: (db, i) => withTenant(db, tenantId, async (tx) => first((await tx.$queryRaw`SELECT u.* FROM identity.users u JOIN identity.tenants t ON t.id = u.tenant_id AND t.deleted_at IS NULL WHERE u.id = ${userId(i)} AND u.tenant_id = ${tenantId}`).map(toUser))) },
@@ -252,6 +258,7 @@ function variants(data) {
         return first(results[2].rows.map(toUser));
       },
     },
+    { group: "b", name: "TenantReader, one round trip, named statements", ...tenantReader },
     // c) OIDC subject resolution, oldest live membership first; platform pool.
     { group: "c", name: "Prisma findFirst + include tenant", uses: "platform", run: (db, i) => db.user.findFirst(oidcArgs(i)) },
     { group: "c", name: "Prisma findFirst + include, named stmts", uses: "prismaNamed", run: (db, i) => db.user.findFirst(oidcArgs(i)) },
@@ -282,6 +289,30 @@ async function checkFunction(appPool, data) {
     if (!ok) throw new Error("the SQL function leaked its tenant or bypassed row-level security");
   } finally {
     c.release();
+  }
+}
+
+// TenantReader: RLS holds inside its round trip (another tenant's row, an unfiltered count), and the
+// tenant does not outlive it on the connection.
+async function checkTenantReader(appUrl, data) {
+  const reader = new TenantReader({ databaseUrl: appUrl, max: 1 });
+  try {
+    const own = await reader.query(data.tenantId, USER_LIVE, [data.userIds[0], data.tenantId]);
+    // No tenant filter and no join in the SQL: only the policy keeps these rows out.
+    const byId = `SELECT u.* FROM identity.users u WHERE u.id = $1`;
+    const other = await reader.query(data.tenantId, byId, [data.goneUserId]);
+    const ownAsOther = await reader.query(data.goneTenantId, byId, [data.userIds[0]]);
+    const [{ n }] = await reader.query(data.tenantId, `SELECT count(*)::int AS n FROM identity.users`);
+    // The reader's one connection, outside its pipeline (the pool is private in TypeScript only).
+    const after = await reader.pool.query(`SELECT current_setting('app.tenant_id', true) AS t, (SELECT count(*) FROM identity.users)::int AS visible`);
+    const { t, visible } = after.rows[0];
+    const ok = own.length === 1 && own[0].id === data.userIds[0] && other.length === 0 && ownAsOther.length === 0 && n === USERS && (t ?? "") === "" && visible === 0;
+    console.log(
+      `TenantReader check: own row ${own.length}, another tenant's ${other.length}, own row read as another tenant ${ownAsOther.length}, users visible ${n} of ${USERS * 2}, app.tenant_id afterwards ${JSON.stringify(t)}, rows visible afterwards ${visible} → ${ok ? "ok" : "FAILED"}`,
+    );
+    if (!ok) throw new Error("TenantReader leaked its tenant or bypassed row-level security");
+  } finally {
+    await reader.close();
   }
 }
 
@@ -321,6 +352,10 @@ async function main() {
           }),
         ),
       appPool: () => pgPool(appUrl),
+      tenantReader: () => {
+        const db = new TenantReader({ databaseUrl: appUrl, max: CONCURRENCY });
+        return { db, close: () => db.close() };
+      },
       platformPool: () => pgPool(platformUrl),
     };
     const admin = new pg.Client({ connectionString: db.url });
@@ -330,13 +365,14 @@ async function main() {
 
     const app = ctx.open("appPool");
     await checkFunction(app.db, data).finally(app.close);
+    await checkTenantReader(appUrl, data);
     const list = variants(data);
     for (const v of list) {
       const { db: client, close } = ctx.open(v.uses);
       try {
         const run = (i) => v.run(client, i);
         check(v, await run(0), data);
-        v.sql = await statementsOf(run);
+        v.sql = [...(v.pipelined ?? []), ...(await statementsOf(run))];
       } finally {
         await close();
       }
