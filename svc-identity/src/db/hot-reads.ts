@@ -1,8 +1,9 @@
 // The reads a cache miss or a list makes on every request: one statement each,
 // in raw SQL through TenantReader (one round trip under row-level security; see
 // docs/architecture.md, "Prisma or raw SQL"). Columns are aliased to the Prisma
-// models' field names so the rows ARE those types; writes stay on Prisma.
-import type { Role, Tenant, User } from "../generated/prisma/client.js";
+// models' field names so the rows ARE those types once their timestamps are
+// Dates (`dates`); writes stay on Prisma.
+import type { Tenant, User } from "../generated/prisma/client.js";
 import type { Page } from "../domain/pagination.js";
 import { slicePage } from "../domain/pagination.js";
 import type { AccountWithCount } from "./accounts.js";
@@ -10,25 +11,52 @@ import type { AccountWithCount } from "./accounts.js";
 /** One statement as the call's tenant (TenantReader.query bound to it). */
 export type TenantQuery = <R>(text: string, values?: unknown[]) => Promise<R[]>;
 
-const USER = `u.id, u.tenant_id AS "tenantId", u.account_id AS "accountId", u.email, u.display_name AS "displayName",
-  u.role::text AS role, u.oidc_issuer AS "oidcIssuer", u.oidc_subject AS "oidcSubject", u.created_at AS "createdAt", u.updated_at AS "updatedAt"`;
+/**
+ * A timestamp column as whole epoch milliseconds (float8; floor, as pg's own parser truncates),
+ * made a Date by `dates`: pg's text parsing of a timestamptz costs ~0.9 µs here, this ~0.2 µs,
+ * and a page of 50 users has 100 of them.
+ */
+const ms = (column: string, alias: string) => `floor(extract(epoch FROM ${column}) * 1000)::float8 AS "${alias}"`;
 
-const ACCOUNT = `a.id, a.tenant_id AS "tenantId", a.name, a.created_at AS "createdAt", a.updated_at AS "updatedAt",
+const USER = `u.id, u.tenant_id AS "tenantId", u.account_id AS "accountId", u.email, u.display_name AS "displayName",
+  u.role::text AS role, u.oidc_issuer AS "oidcIssuer", u.oidc_subject AS "oidcSubject",
+  ${ms("u.created_at", "createdAt")}, ${ms("u.updated_at", "updatedAt")}`;
+
+const ACCOUNT = `a.id, a.tenant_id AS "tenantId", a.name, ${ms("a.created_at", "createdAt")}, ${ms("a.updated_at", "updatedAt")},
   (SELECT count(*)::int FROM identity.users c WHERE c.account_id = a.id) AS "userCount"`;
 
-const TENANT = `t.id, t.name, t.slug, t.deletion_protection AS "deletionProtection", t.created_at AS "createdAt",
-  t.updated_at AS "updatedAt", t.deleted_at AS "deletedAt", t.purge_after AS "purgeAfter"`;
+const TENANT = `t.id, t.name, t.slug, t.deletion_protection AS "deletionProtection", ${ms("t.created_at", "createdAt")},
+  ${ms("t.updated_at", "updatedAt")}, ${ms("t.deleted_at", "deletedAt")}, ${ms("t.purge_after", "purgeAfter")}`;
 
-type UserRow = Omit<User, "role"> & { role: string };
-const asUser = (row: UserRow): User => row as User & { role: Role };
+/** A row as read: `T` with its Date fields as epoch milliseconds (null stays null). */
+type Raw<T, K extends keyof T> = Omit<T, K> & { [F in K]: null extends T[F] ? number | null : number };
+
+/** Turns the row's epoch-millisecond fields into Dates, in place: the row becomes a `T`. */
+function dates<T, K extends keyof T>(row: Raw<T, K>, fields: readonly K[]): T {
+  const record = row as Record<K, unknown>;
+  for (const field of fields) {
+    const value = record[field];
+    if (typeof value === "number") record[field] = new Date(value);
+  }
+  return row as unknown as T;
+}
+
+const TIMES = ["createdAt", "updatedAt"] as const;
+const TENANT_TIMES = [...TIMES, "deletedAt", "purgeAfter"] as const;
+type Times = (typeof TIMES)[number];
+type TenantTimes = (typeof TENANT_TIMES)[number];
+
+type UserRow = Raw<User, Times>;
+const asUser = (row: UserRow): User => dates<User, Times>(row, TIMES);
+const asAccount = (row: Raw<AccountWithCount, Times>): AccountWithCount => dates<AccountWithCount, Times>(row, TIMES);
 
 // Each statement names its tenant too, though row-level security already limits it: the
 // (tenant_id, …) indexes serve it, and a reader misused as another tenant finds nothing.
 
 /** The tenant unless it does not exist or is soft-deleted (the liveness check of every call). */
 export async function liveTenantRow(q: TenantQuery, tenantId: string): Promise<Tenant | null> {
-  const rows = await q<Tenant>(`SELECT ${TENANT} FROM identity.tenants t WHERE t.id = $1 AND t.deleted_at IS NULL`, [tenantId]);
-  return rows[0] ?? null;
+  const rows = await q<Raw<Tenant, TenantTimes>>(`SELECT ${TENANT} FROM identity.tenants t WHERE t.id = $1 AND t.deleted_at IS NULL`, [tenantId]);
+  return rows[0] ? dates<Tenant, TenantTimes>(rows[0], TENANT_TIMES) : null;
 }
 
 export async function userRow(q: TenantQuery, tenantId: string, id: string): Promise<User | null> {
@@ -42,13 +70,13 @@ export async function userRows(q: TenantQuery, tenantId: string, ids: readonly s
 }
 
 export async function accountRow(q: TenantQuery, tenantId: string, id: string): Promise<AccountWithCount | null> {
-  const rows = await q<AccountWithCount>(`SELECT ${ACCOUNT} FROM identity.accounts a WHERE a.tenant_id = $1 AND a.id = $2`, [tenantId, id]);
-  return rows[0] ?? null;
+  const rows = await q<Raw<AccountWithCount, Times>>(`SELECT ${ACCOUNT} FROM identity.accounts a WHERE a.tenant_id = $1 AND a.id = $2`, [tenantId, id]);
+  return rows[0] ? asAccount(rows[0]) : null;
 }
 
 export async function accountRows(q: TenantQuery, tenantId: string, ids: readonly string[]): Promise<Map<string, AccountWithCount>> {
-  const rows = await q<AccountWithCount>(`SELECT ${ACCOUNT} FROM identity.accounts a WHERE a.tenant_id = $1 AND a.id = ANY($2::uuid[])`, [tenantId, ids]);
-  return new Map(rows.map((r) => [r.id, r]));
+  const rows = await q<Raw<AccountWithCount, Times>>(`SELECT ${ACCOUNT} FROM identity.accounts a WHERE a.tenant_id = $1 AND a.id = ANY($2::uuid[])`, [tenantId, ids]);
+  return new Map(rows.map((r) => [r.id, asAccount(r)]));
 }
 
 /**
