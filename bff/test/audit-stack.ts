@@ -1,14 +1,10 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import path from "node:path";
 import { Writable } from "node:stream";
 import { createLogger } from "@apgms/common/logger";
-import { createHealthClient } from "@apgms/common/grpc/health-client";
-import { deployMigrations } from "@apgms/common/migrate/index";
 import { createLogExport } from "@apgms/common/telemetry-logs";
-import { createTestDatabase, type TestDatabase } from "@apgms/common/testing/database";
+import type { TestDatabase } from "@apgms/common/testing/database";
 import { deleteTestStreams, TEST_NATS_URL, testNatsPrefix } from "@apgms/common/testing/nats";
-import { testMinter, testServiceKeys } from "@apgms/common/testing/service-keys";
+import { testMinter } from "@apgms/common/testing/service-keys";
 import { Role } from "@apgms/proto/apgms/identity/v1/user";
 import { Client as PgClient } from "pg";
 import { startStoredAudit } from "../src/audit/start.js";
@@ -17,9 +13,9 @@ import { mintToken, type MintOptions } from "../src/dev-oidc/tokens.js";
 import { createIdentityClients } from "../src/identity-clients.js";
 import { startOtlpReceiver, type OtlpReceiver } from "./otlp-receiver.js";
 import type { GqlResponse } from "./stack.js";
-import { freePort, provisionTenant, startEdge, startTestIssuer, testRedis, waitFor } from "./support.js";
+import { identityDatabase, spawnIdentity, type IdentityProcess } from "./identity-process.js";
+import { freePort, provisionTenant, startEdge, startTestIssuer, testRedis } from "./support.js";
 
-const repoRoot = path.resolve(__dirname, "../../..");
 const AUDIENCE = "apgms";
 
 /**
@@ -55,44 +51,21 @@ export async function startAuditStack(): Promise<AuditStack> {
     for (const c of cleanups.reverse()) await c().catch(() => {});
   };
   try {
-    const db: TestDatabase = await createTestDatabase({ prefix: "audit" });
+    const db: TestDatabase = await identityDatabase("audit");
     cleanups.push(() => db.drop());
-    await deployMigrations({ databaseUrl: db.url, schema: "identity", migrationsDir: path.join(repoRoot, "svc-identity/prisma/migrations") });
     const natsPrefix = testNatsPrefix("audit");
     cleanups.push(() => deleteTestStreams(natsPrefix));
 
     const grpcPort = await freePort();
     const address = `127.0.0.1:${grpcPort}`;
-    const pageTokenSecret = randomBytes(32).toString("hex");
-    let child: ChildProcess | undefined;
+    const identityEnv = { NATS_PREFIX: natsPrefix, DATABASE_URL: db.urlAs("apgms_identity_app"), PAGE_TOKEN_SECRET: randomBytes(32).toString("hex") };
+    let running: IdentityProcess | undefined;
     const startIdentity = async () => {
-      const started = spawn(process.execPath, [path.join(repoRoot, "svc-identity/dist/src/main.js")], {
-        env: {
-          ...process.env,
-          NATS_PREFIX: natsPrefix,
-          DATABASE_URL: db.urlAs("apgms_identity_app"),
-          GRPC_PORT: String(grpcPort),
-          LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn",
-          PAGE_TOKEN_SECRET: pageTokenSecret,
-          SERVICE_TOKEN_PUBLIC_KEYS: testServiceKeys().publicKeyPem,
-        },
-        stdio: ["ignore", "inherit", "inherit"],
-      });
-      child = started;
-      const health = createHealthClient(address);
-      try {
-        await waitFor("svc-identity", async () => (await health.check("", 500)) === "SERVING");
-      } finally {
-        health.close();
-      }
+      running = await spawnIdentity(identityEnv, { port: grpcPort });
     };
     const stopIdentity = async () => {
-      const running = child;
-      if (!running || running.exitCode !== null) return;
-      const exited = new Promise<void>((resolve) => running.once("exit", () => resolve()));
-      running.kill("SIGTERM");
-      await exited;
-      child = undefined;
+      await running?.stop();
+      running = undefined;
     };
     await startIdentity();
     cleanups.push(stopIdentity);

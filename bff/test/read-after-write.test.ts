@@ -1,18 +1,14 @@
-import { spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import path from "node:path";
 import { expect } from "chai";
-import { createHealthClient } from "@apgms/common/grpc/health-client";
-import { deployMigrations } from "@apgms/common/migrate/index";
-import { createTestDatabase } from "@apgms/common/testing/database";
 import { deleteTestStreams, testNatsPrefix } from "@apgms/common/testing/nats";
-import { testMinter, testServiceKeys } from "@apgms/common/testing/service-keys";
+import { testMinter } from "@apgms/common/testing/service-keys";
 import { Role } from "@apgms/proto/apgms/identity/v1/user";
 import { Redis } from "ioredis";
 import { mintToken } from "../src/dev-oidc/tokens.js";
 import { createIdentityClients, type IdentityClients } from "../src/identity-clients.js";
 import { AUDIENCE, dataOf as data, errorCode, type GqlResponse } from "./stack.js";
-import { freePort, provisionTenant, startEdge, startTestIssuer, testRedis, waitFor, type ProvisionedTenant } from "./support.js";
+import { identityDatabase, spawnIdentity } from "./identity-process.js";
+import { provisionTenant, startEdge, startTestIssuer, testRedis, type ProvisionedTenant } from "./support.js";
 
 /**
  * Two svc-identity processes sharing one database and one Redis cache prefix,
@@ -23,7 +19,6 @@ import { freePort, provisionTenant, startEdge, startTestIssuer, testRedis, waitF
  * The edges trust their own auth caches for 60 s: the readers' principals stay
  * cached, so what is tested is svc-identity's read-through cache, not the edge's.
  */
-const repoRoot = path.resolve(__dirname, "../../..");
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 
 type Auth = { token?: string; apiKey?: string };
@@ -57,28 +52,15 @@ describe("a read after every kind of write sees the new value, through two edges
   const hex = () => randomBytes(3).toString("hex");
 
   async function startIdentity(env: Record<string, string>): Promise<string> {
-    const port = await freePort();
-    const child = spawn(process.execPath, [path.join(repoRoot, "svc-identity/dist/src/main.js")], {
-      env: { ...process.env, ...env, GRPC_PORT: String(port), LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn", TENANT_PURGE_INTERVAL_SECONDS: "0" },
-      stdio: ["ignore", "inherit", "inherit"],
-    });
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    cleanups.push(async () => {
-      child.kill("SIGTERM");
-      await exited;
-    });
-    const address = `127.0.0.1:${port}`;
-    const health = createHealthClient(address);
-    await waitFor(`svc-identity on ${address}`, async () => (await health.check("", 500)) === "SERVING");
-    health.close();
-    return address;
+    const svc = await spawnIdentity({ ...env, TENANT_PURGE_INTERVAL_SECONDS: "0" });
+    cleanups.push(svc.stop);
+    return svc.address;
   }
 
   before(async function () {
     this.timeout(60_000);
-    const db = await createTestDatabase({ prefix: "raw" });
+    const db = await identityDatabase("raw");
     cleanups.push(() => db.drop());
-    await deployMigrations({ databaseUrl: db.url, schema: "identity", migrationsDir: path.join(repoRoot, "svc-identity/prisma/migrations") });
     const natsPrefix = testNatsPrefix("raw");
     cleanups.push(() => deleteTestStreams(natsPrefix));
     cachePrefix = `${process.env.REDIS_KEY_PREFIX ?? "apgms-test:"}raw-${randomBytes(4).toString("hex")}:`;
@@ -94,7 +76,6 @@ describe("a read after every kind of write sees the new value, through two edges
       REDIS_URL,
       REDIS_KEY_PREFIX: cachePrefix,
       PAGE_TOKEN_SECRET: randomBytes(32).toString("hex"),
-      SERVICE_TOKEN_PUBLIC_KEYS: testServiceKeys().publicKeyPem,
     };
     const addresses = [await startIdentity(shared), await startIdentity(shared)];
 

@@ -1,46 +1,29 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import path from "node:path";
-import { createHealthClient } from "@apgms/common/grpc/health-client";
-import { deployMigrations } from "@apgms/common/migrate/index";
-import { createTestDatabase, type TestDatabase } from "@apgms/common/testing/database";
+import type { TestDatabase } from "@apgms/common/testing/database";
 import { testMinter } from "@apgms/common/testing/service-keys";
 import { expect } from "chai";
 import type { App } from "../src/app.js";
 import { createIdentityClients, type IdentityClients } from "../src/identity-clients.js";
 import { AUDIENCE, getStack, type Stack } from "./stack.js";
-import { freePort, provisionTenant, startEdge, waitFor } from "./support.js";
+import { identityDatabase, spawnIdentity, type IdentityProcess } from "./identity-process.js";
+import { freePort, provisionTenant, startEdge } from "./support.js";
 
-const repoRoot = path.resolve(__dirname, "../../..");
 
 describe("edge across a restart of svc-identity", function () {
   this.timeout(60_000);
   let s: Stack;
   let db: TestDatabase;
   let port: number;
-  let child: ChildProcess | undefined;
   let identity: IdentityClients;
   let app: App;
   let url: string;
   let subject: string;
 
+  let running: IdentityProcess | undefined;
   const startIdentity = async () => {
-    child = spawn(process.execPath, [path.join(repoRoot, "svc-identity/dist/src/main.js")], {
-      env: { ...process.env, DATABASE_URL: db.urlAs("apgms_identity_app"), GRPC_PORT: String(port), LOG_LEVEL: "warn", PAGE_TOKEN_SECRET: "resilience-test-page-token-key-0123456789" },
-      stdio: ["ignore", "inherit", "inherit"],
-    });
-    const health = createHealthClient(`127.0.0.1:${port}`);
-    try {
-      await waitFor("svc-identity", async () => (await health.check("", 300)) === "SERVING");
-    } finally {
-      health.close();
-    }
+    running = await spawnIdentity({ DATABASE_URL: db.urlAs("apgms_identity_app"), LOG_LEVEL: "warn", PAGE_TOKEN_SECRET: "resilience-test-page-token-key-0123456789" }, { port });
   };
   const stopIdentity = async () => {
-    const c = child;
-    if (!c || c.exitCode !== null) return;
-    const exited = new Promise((r) => c.once("exit", r));
-    c.kill("SIGTERM");
-    await exited;
+    await running?.stop();
   };
   const me = () =>
     fetch(`${url}/graphql`, {
@@ -51,8 +34,7 @@ describe("edge across a restart of svc-identity", function () {
 
   before(async () => {
     s = await getStack();
-    db = await createTestDatabase({ prefix: "bff_restart" });
-    await deployMigrations({ databaseUrl: db.url, schema: "identity", migrationsDir: path.join(repoRoot, "svc-identity/prisma/migrations") });
+    db = await identityDatabase("bff_restart");
     port = await freePort();
     await startIdentity();
     identity = createIdentityClients(`127.0.0.1:${port}`, { timeoutMs: 2_000, serviceTokens: testMinter("bff") });

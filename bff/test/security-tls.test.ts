@@ -1,21 +1,17 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
-import path from "node:path";
 import { status } from "@grpc/grpc-js";
-import { createHealthClient } from "@apgms/common/grpc/health-client";
 import type { GrpcTlsConfig } from "@apgms/common/grpc/tls";
-import { deployMigrations } from "@apgms/common/migrate/index";
-import { createTestDatabase, type TestDatabase } from "@apgms/common/testing/database";
+import type { TestDatabase } from "@apgms/common/testing/database";
 import { testMinter } from "@apgms/common/testing/service-keys";
 import { createTestPki, type TestPki } from "@apgms/common/testing/tls";
 import { expect } from "chai";
 import type { App } from "../src/app.js";
 import { createIdentityClients, type IdentityClients } from "../src/identity-clients.js";
 import { AUDIENCE, getStack, type Stack } from "./stack.js";
-import { freePort, provisionTenant, startEdge, waitFor } from "./support.js";
+import { identityDatabase, spawnIdentity, type IdentityProcess } from "./identity-process.js";
+import { provisionTenant, startEdge } from "./support.js";
 
-const repoRoot = path.resolve(__dirname, "../../..");
 
 /** POST /graphql (or GET `path`) over HTTPS trusting `ca`; status and body. */
 function httpsCall(url: string, ca: Buffer, options: { path?: string; token?: string; body?: string } = {}): Promise<{ status: number; body: string }> {
@@ -49,7 +45,7 @@ describe("TLS at the edge and mTLS to svc-identity", function () {
   let s: Stack;
   let pki: TestPki;
   let db: TestDatabase;
-  let child: ChildProcess | undefined;
+  let svc: IdentityProcess | undefined;
   let identity: IdentityClients;
   let app: App;
   let url: string;
@@ -59,15 +55,11 @@ describe("TLS at the edge and mTLS to svc-identity", function () {
   before(async () => {
     s = await getStack();
     pki = createTestPki();
-    db = await createTestDatabase({ prefix: "bff_tls" });
-    await deployMigrations({ databaseUrl: db.url, schema: "identity", migrationsDir: path.join(repoRoot, "svc-identity/prisma/migrations") });
-    const port = await freePort();
-    grpcAddress = `localhost:${port}`;
-    child = spawn(process.execPath, [path.join(repoRoot, "svc-identity/dist/src/main.js")], {
-      env: {
-        ...process.env,
+    db = await identityDatabase("bff_tls");
+    const clientTls: GrpcTlsConfig = { GRPC_TLS_CA: pki.ca, GRPC_TLS_CERT: pki.clientCert, GRPC_TLS_KEY: pki.clientKey, GRPC_TLS_CLIENT_AUTH: false };
+    svc = await spawnIdentity(
+      {
         DATABASE_URL: db.urlAs("apgms_identity_app"),
-        GRPC_PORT: String(port),
         LOG_LEVEL: "warn",
         PAGE_TOKEN_SECRET: "tls-test-page-token-key-0123456789abcdef",
         GRPC_TLS_CA: pki.ca,
@@ -75,15 +67,10 @@ describe("TLS at the edge and mTLS to svc-identity", function () {
         GRPC_TLS_KEY: pki.serverKey,
         GRPC_TLS_CLIENT_AUTH: "true",
       },
-      stdio: ["ignore", "inherit", "inherit"],
-    });
-    const clientTls: GrpcTlsConfig = { GRPC_TLS_CA: pki.ca, GRPC_TLS_CERT: pki.clientCert, GRPC_TLS_KEY: pki.clientKey, GRPC_TLS_CLIENT_AUTH: false };
-    const health = createHealthClient(grpcAddress, clientTls);
-    try {
-      await waitFor("svc-identity over mTLS", async () => (await health.check("", 500)) === "SERVING");
-    } finally {
-      health.close();
-    }
+      // The server certificate names localhost, not 127.0.0.1.
+      { host: "localhost", tls: clientTls },
+    );
+    grpcAddress = svc.address;
     identity = createIdentityClients(grpcAddress, { timeoutMs: 5_000, serviceTokens: testMinter("bff"), tls: clientTls });
     ownerSubject = (await provisionTenant(identity, s.issuerUrl, `tls-${Date.now()}`)).owner.subject;
     ({ app, url } = await startEdge({
@@ -99,11 +86,7 @@ describe("TLS at the edge and mTLS to svc-identity", function () {
   after(async () => {
     await app?.close(1_000);
     identity?.close();
-    if (child && child.exitCode === null) {
-      const exited = new Promise((r) => child!.once("exit", r));
-      child.kill("SIGTERM");
-      await exited;
-    }
+    await svc?.stop();
     await db?.drop();
     pki?.remove();
   });

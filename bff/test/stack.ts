@@ -1,12 +1,8 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import path from "node:path";
 import { createLogger } from "@apgms/common/logger";
-import { createHealthClient } from "@apgms/common/grpc/health-client";
-import { deployMigrations } from "@apgms/common/migrate/index";
-import { createTestDatabase, type TestDatabase } from "@apgms/common/testing/database";
+import type { TestDatabase } from "@apgms/common/testing/database";
 import { deleteTestStreams, TEST_NATS_URL, testNatsPrefix } from "@apgms/common/testing/nats";
-import { testMinter, testServiceKeys } from "@apgms/common/testing/service-keys";
+import { testMinter } from "@apgms/common/testing/service-keys";
 import { Role } from "@apgms/proto/apgms/identity/v1/user";
 import { Redis } from "ioredis";
 import { Client as PgClient } from "pg";
@@ -14,14 +10,14 @@ import { startStoredAudit } from "../src/audit/start.js";
 import type { SigningKey } from "../src/dev-oidc/keys.js";
 import { mintToken, type MintOptions } from "../src/dev-oidc/tokens.js";
 import { createIdentityClients, type IdentityClients } from "../src/identity-clients.js";
-import { freePort, provisionTenant, startEdge, startTestIssuer, testRedis, waitFor } from "./support.js";
+import { identityDatabase, spawnIdentity } from "./identity-process.js";
+import { provisionTenant, startEdge, startTestIssuer, testRedis } from "./support.js";
 
 /**
  * The real stack for the edge's tests, started once per run: a fresh Postgres
  * database with svc-identity's migrations, svc-identity as its own process,
  * the development OIDC issuer, a Redis key prefix of its own, and the BFF.
  */
-const repoRoot = path.resolve(__dirname, "../../..");
 export const AUDIENCE = "apgms";
 
 export interface SeededUser {
@@ -76,36 +72,20 @@ after(async function () {
 });
 
 async function startStack(): Promise<Stack> {
-  const db: TestDatabase = await createTestDatabase({ prefix: "bff" });
+  const db: TestDatabase = await identityDatabase("bff");
   cleanups.push(() => db.drop());
-  await deployMigrations({ databaseUrl: db.url, schema: "identity", migrationsDir: path.join(repoRoot, "svc-identity/prisma/migrations") });
 
   // The audit stream (and any other) of this stack only.
   const natsPrefix = testNatsPrefix("bff");
   cleanups.push(() => deleteTestStreams(natsPrefix));
-  const grpcPort = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [path.join(repoRoot, "svc-identity/dist/src/main.js")], {
-    env: {
-      ...process.env,
-      NATS_PREFIX: natsPrefix,
-      // As svc-identity's row-level-security role (its migration creates it), never the owner.
-      DATABASE_URL: db.urlAs("apgms_identity_app"),
-      GRPC_PORT: String(grpcPort),
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn",
-      PAGE_TOKEN_SECRET: randomBytes(32).toString("hex"),
-      SERVICE_TOKEN_PUBLIC_KEYS: testServiceKeys().publicKeyPem,
-    },
-    stdio: ["ignore", "inherit", "inherit"],
+  const svc = await spawnIdentity({
+    NATS_PREFIX: natsPrefix,
+    // As svc-identity's row-level-security role (its migration creates it), never the owner.
+    DATABASE_URL: db.urlAs("apgms_identity_app"),
+    PAGE_TOKEN_SECRET: randomBytes(32).toString("hex"),
   });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  cleanups.push(async () => {
-    child.kill("SIGTERM");
-    await exited;
-  });
-  const address = `127.0.0.1:${grpcPort}`;
-  const health = createHealthClient(address);
-  await waitFor("svc-identity", async () => (await health.check("", 500)) === "SERVING");
-  health.close();
+  cleanups.push(svc.stop);
+  const address = svc.address;
 
   const { key, issuerUrl, close: closeIssuer } = await startTestIssuer(AUDIENCE);
   cleanups.push(closeIssuer);
