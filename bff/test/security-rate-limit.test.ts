@@ -152,6 +152,22 @@ describe("rate limits at the edge", () => {
     }
   });
 
+  it("does not spend a tenant's budget on its principal's refused requests", async function () {
+    this.timeout(30_000);
+    const url = await edge({ RATE_LIMIT_IP: 1_000, ...plan(4, 1_000) });
+    const owner = s.token(s.a.users.owner.subject);
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const a = await ask(url, ME, owner);
+      statuses.push(a.status);
+      if (a.status === 429) expect(serviceLimit(a.headers, "tenant"), "no tenant outcome on a principal refusal").to.equal(undefined);
+    }
+    expect(statuses).to.deep.equal([200, 200, 429, 429, 429, 429]);
+    const viewer = await ask(url, ME, s.token(s.a.users.viewer.subject));
+    expect(viewer.status).to.equal(200);
+    expect(serviceLimit(viewer.headers, "tenant")!.r).to.equal(1_000 - 3 * 2); // the owner's two admitted requests and this one
+  });
+
   it("charges a costly query more than a cheap one, and a refused mutation runs no resolver", async function () {
     this.timeout(30_000);
     const url = await edge({ RATE_LIMIT_IP: 1_000, ...plan(400, 10_000) });

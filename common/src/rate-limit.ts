@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, RLWrapperTimeouts, type RateLimiterAbstract } from "rate-limiter-flexible";
+import { createRateLimitChain } from "./rate-limit-chain.js";
 
 export interface RateLimiterOptions {
   redis: Redis;
@@ -31,47 +31,20 @@ export interface RateLimiter {
 }
 
 /**
- * A fixed-window limiter shared by every instance through Redis
- * (rate-limiter-flexible). When Redis is down (not `ready`) or slower than
- * `redisTimeoutMs`, an in-memory limiter with the same limits answers, so the
- * process keeps limiting (per instance) and never waits on a hung Redis. A key
- * over its limit is also refused from memory until its window ends, so a flood
- * does not reach Redis.
+ * A fixed-window limiter shared by every instance through Redis: one key per
+ * call of a rate-limit chain (./rate-limit-chain.ts, which has the in-memory
+ * insurance and blocking). Charge several keys at once with the chain itself.
  */
 export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
-  const { redis, keyPrefix, points, windowSeconds, redisTimeoutMs = 100 } = options;
-  const insurance = new RateLimiterMemory({ keyPrefix, points, duration: windowSeconds });
-  const store = new RateLimiterRedis({
-    storeClient: redis,
-    keyPrefix,
-    points,
-    duration: windowSeconds,
-    rejectIfRedisNotReady: true,
-    inMemoryBlockOnConsumed: points + 1,
-    insuranceLimiter: insurance,
-  });
-  const limiter: RateLimiterAbstract = new RLWrapperTimeouts({ limiter: store, timeoutMs: redisTimeoutMs, insuranceLimiter: insurance });
-
-  const outcome = (res: RateLimiterRes, allowed: boolean, weight: number): RateLimitOutcome => ({
-    allowed,
-    remaining: allowed ? res.remainingPoints : 0,
-    resetMs: Math.max(0, res.msBeforeNext),
-    // Refusals answered from the in-memory block carry no consumed count.
-    exceededNow: !allowed && res.consumedPoints > points && res.consumedPoints - weight <= points,
-  });
-
+  const { redis, keyPrefix, points, windowSeconds, redisTimeoutMs } = options;
+  const chain = createRateLimitChain({ redis, ...(redisTimeoutMs !== undefined && { redisTimeoutMs }) });
+  const limit = chain.limit({ keyPrefix, points, windowSeconds });
   return {
     points,
     windowSeconds,
     async consume(key, cost = 1) {
-      const weight = Math.min(Math.max(1, Math.ceil(cost)), points);
-      try {
-        return outcome(await limiter.consume(key, weight), true, weight);
-      } catch (err) {
-        if (err instanceof RateLimiterRes) return outcome(err, false, weight);
-        // Both stores failed (cannot happen with memory insurance): serve rather than refuse.
-        return { allowed: true, remaining: points, resetMs: windowSeconds * 1000, exceededNow: false };
-      }
+      const [outcome] = await chain.consume([{ limit, key, cost }]);
+      return outcome!;
     },
   };
 }

@@ -1,6 +1,6 @@
 import { principalToString, type Principal } from "@apgms/common/context";
 import type { Logger } from "@apgms/common/logger";
-import { createRateLimiter, type RateLimiter } from "@apgms/common/rate-limit";
+import { createRateLimitChain, type WindowLimit } from "@apgms/common/rate-limit-chain";
 import type { Redis } from "ioredis";
 import { clientKey } from "./client-key.js";
 import { rateLimitHeaders, retryAfterSeconds, type PolicyName, type PolicyOutcome } from "./headers.js";
@@ -37,6 +37,11 @@ export interface RequestRateLimits {
   charge(principal: Principal, tenantId: string, cost: number): Promise<boolean>;
 }
 
+interface PolicyLimit {
+  policy: PolicyName;
+  limit: WindowLimit;
+}
+
 export interface EdgeLimiter {
   /** Charges one request to the client address, before authentication. */
   admit(ip: string, requestId: string): Promise<RequestRateLimits>;
@@ -45,51 +50,59 @@ export interface EdgeLimiter {
 export function createEdgeLimiter(options: EdgeLimiterOptions): EdgeLimiter {
   const { redis, settings, logger, onExceeded } = options;
   const { windowSeconds, redisTimeoutMs } = settings;
-  const limiter = (policy: PolicyName, points: number) =>
-    createRateLimiter({ redis, keyPrefix: `ratelimit:${policy}`, points, windowSeconds, redisTimeoutMs });
-  const ipLimiter = limiter("ip", settings.ip);
-  const byPlan = new Map<string, { principal: RateLimiter; tenant: RateLimiter }>();
-  const planLimiters = (plan: string) => {
-    let limiters = byPlan.get(plan);
-    if (!limiters) {
-      const limits = settings.plans[plan];
-      if (!limits) throw new Error(`no rate limits for plan ${plan}`);
-      limiters = { principal: limiter("principal", limits.principal), tenant: limiter("tenant", limits.tenant) };
-      byPlan.set(plan, limiters);
+  const chain = createRateLimitChain({ redis, redisTimeoutMs });
+  const limit = (policy: PolicyName, points: number) => ({ policy, limit: chain.limit({ keyPrefix: `ratelimit:${policy}`, points, windowSeconds }) });
+  const ipLimit = limit("ip", settings.ip);
+  const byPlan = new Map<string, { principal: PolicyLimit; tenant: PolicyLimit }>();
+  const planLimits = (plan: string) => {
+    let limits = byPlan.get(plan);
+    if (!limits) {
+      const points = settings.plans[plan];
+      if (!points) throw new Error(`no rate limits for plan ${plan}`);
+      limits = { principal: limit("principal", points.principal), tenant: limit("tenant", points.tenant) };
+      byPlan.set(plan, limits);
     }
-    return limiters;
+    return limits;
   };
 
   type Facts = Omit<RateLimitExceeded, "policy" | "quota" | "windowSeconds">;
-  const consume = async (policy: PolicyName, rl: RateLimiter, key: string, facts: Facts): Promise<PolicyOutcome> => {
-    const outcome = { policy, quota: rl.points, windowSeconds: rl.windowSeconds, ...(await rl.consume(key, facts.cost)) };
-    if (outcome.exceededNow) {
-      const event = { policy, ...facts, quota: rl.points, windowSeconds };
-      logger.warn(event, "rate limit exceeded");
-      onExceeded?.(event);
-    }
-    return outcome;
+  /** Charges the policies in order in one Redis round trip; stops at the first refusal. */
+  const consume = async (steps: ReadonlyArray<{ policy: PolicyLimit; key: string }>, facts: Facts): Promise<PolicyOutcome[]> => {
+    const results = await chain.consume(steps.map(({ policy, key }) => ({ limit: policy.limit, key, cost: facts.cost })));
+    return results.map((result, i) => {
+      const { policy, limit: l } = steps[i]!.policy;
+      const outcome = { policy, quota: l.points, windowSeconds, ...result };
+      if (outcome.exceededNow) {
+        const event = { policy, ...facts, quota: l.points, windowSeconds };
+        logger.warn(event, "rate limit exceeded");
+        onExceeded?.(event);
+      }
+      return outcome;
+    });
   };
 
   return {
     async admit(ip, requestId) {
-      const outcomes: PolicyOutcome[] = [await consume("ip", ipLimiter, clientKey(ip), { requestId, ip, cost: 1 })];
+      const outcomes = await consume([{ policy: ipLimit, key: clientKey(ip) }], { requestId, ip, cost: 1 });
       return {
         get retryAfter() {
           return retryAfterSeconds(outcomes);
         },
         headers: () => rateLimitHeaders(outcomes),
         async charge(principal, tenantId, cost) {
-          const limiters = planLimiters(planOf(tenantId));
+          const limits = planLimits(planOf(tenantId));
           const subject = principalToString(principal);
-          const facts = { requestId, ip, principal: subject, tenantId, cost };
-          // The principal first: one principal's refused flood must not spend its tenant's budget.
-          const own = await consume("principal", limiters.principal, subject, facts);
-          outcomes.push(own);
-          if (!own.allowed) return false;
-          const shared = await consume("tenant", limiters.tenant, tenantId, facts);
-          outcomes.push(shared);
-          return shared.allowed;
+          // The principal first: one principal's refused flood must not spend its tenant's budget
+          // (the chain does not touch the tenant's counter once the principal is refused).
+          const charged = await consume(
+            [
+              { policy: limits.principal, key: subject },
+              { policy: limits.tenant, key: tenantId },
+            ],
+            { requestId, ip, principal: subject, tenantId, cost },
+          );
+          outcomes.push(...charged);
+          return charged.length === 2 && charged.every((o) => o.allowed);
         },
       };
     },
