@@ -80,6 +80,31 @@ describe("read-through cache", () => {
     expect(after.redisCommands - before.redisCommands).to.equal(1);
   });
 
+  it("sends the reads asked for side by side, of one entity or several, as one Redis command", async () => {
+    const c = cache(redisA);
+    const entity = users(c);
+    const other = c.entity<User>({ name: "tenant", version: 1, codec: userCodec });
+    const tenant = randomUUID();
+    const t = table({ u1: "Ada", u2: "Bob", u3: "Cy" });
+    await entity.getMany(tenant, ["u1", "u2", "u3"], async (ids) => new Map(ids.map((id) => [id, user(id, t.rows.get(id)!)])));
+    await other.get(tenant, "t1", async () => user("t1", "Tenant"));
+    const before = c.stats();
+    const [one, many, theirs, none] = await Promise.all([
+      entity.get(tenant, "u2", t.load("u2")),
+      entity.getMany(tenant, ["u3", "u1"], async () => new Map()),
+      other.get(tenant, "t1", async () => null),
+      entity.get(tenant, "u4", t.load("u4")),
+    ]);
+    const after = c.stats();
+    expect(one).to.deep.equal(user("u2", "Bob"));
+    expect([...many.values()]).to.deep.equal([user("u3", "Cy"), user("u1", "Ada")]);
+    expect(theirs).to.deep.equal(user("t1", "Tenant"));
+    expect(none).to.equal(null);
+    expect(after.hits - before.hits).to.equal(4);
+    // One MGET for all four reads, then the miss's lock taken and released (nothing to store).
+    expect(after.redisCommands - before.redisCommands).to.equal(3);
+  });
+
   it("refuses to store a load that began before a write another instance invalidated", async () => {
     const a = users(cache(redisA));
     const cacheB = cache(redisB);

@@ -63,8 +63,7 @@ export class CacheEntity<T> implements CachedEntity<T> {
     const epoch = core.epoch;
     let reply: (string | null)[];
     try {
-      core.counters.redisCommands++;
-      reply = await redis.mget(key, key + VER);
+      reply = await core.mget(redis, [key, key + VER]);
     } catch (err) {
       core.failed(err, "read");
       return core.bypass(load);
@@ -110,8 +109,7 @@ export class CacheEntity<T> implements CachedEntity<T> {
     const epoch = core.epoch;
     let reply: (string | null)[];
     try {
-      core.counters.redisCommands++;
-      reply = await redis.mget(keys);
+      reply = await core.mget(redis, keys);
     } catch (err) {
       core.failed(err, "read");
       return core.bypass(() => load(unique));
