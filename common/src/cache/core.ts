@@ -127,15 +127,19 @@ export class CacheCore {
     if (this.batch === batch) this.batch = undefined;
     this.counters.redisCommands++;
     const { waiters } = batch;
-    batch.redis.mget(batch.keys).then(
-      (reply) => {
-        if (waiters.length === 1) waiters[0]!.resolve(reply);
-        else for (const w of waiters) w.resolve(reply.slice(w.from, w.to));
-      },
-      (err: unknown) => {
-        for (const w of waiters) w.reject(err);
-      },
-    );
+    const fail = (err: unknown) => {
+      for (const w of waiters) w.reject(err);
+    };
+    let sent: Promise<(string | null)[]>;
+    try {
+      sent = batch.redis.mget(batch.keys);
+    } catch (err) {
+      return fail(err); // thrown in a microtask it would crash the process, not fail the reads
+    }
+    sent.then((reply) => {
+      if (waiters.length === 1) waiters[0]!.resolve(reply);
+      else for (const w of waiters) w.resolve(reply.slice(w.from, w.to));
+    }, fail);
   }
 
   bypass<R>(load: () => Promise<R>): Promise<R> {
