@@ -15,8 +15,12 @@ describe("service tokens", () => {
     this.timeout(10_000);
     const token = await createServiceTokenMinter({ key, issuer: "test", ttlSeconds: 1, renewBeforeSeconds: 0 }).mint("svc", "t1", user);
     const verifier = createServiceTokenVerifier({ audience: "svc", keys, clockToleranceSeconds: 0 });
+    expect(verifier.verified?.(token)).to.equal(undefined); // known only once verify() accepted it
     expect(await verifier.verify(token)).to.deep.equal({ issuer: "test", tenantId: "t1", principal: user });
+    expect(verifier.verified?.(token)).to.deep.equal({ issuer: "test", tenantId: "t1", principal: user });
+    expect(verifier.verified?.(undefined)).to.equal(undefined);
     await new Promise((r) => setTimeout(r, 2_100));
+    expect(verifier.verified?.(token)).to.equal(undefined);
     const err = await verifier.verify(token).then(() => undefined, (e: unknown) => e);
     expect(err).to.be.instanceOf(UnauthenticatedError);
     expect((err as Error).message).to.equal("service credential expired");

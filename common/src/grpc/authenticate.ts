@@ -3,6 +3,7 @@ import type { Metadata, sendUnaryData, ServerUnaryCall, ServiceDefinition, Untyp
 import { MetadataKeys, type RequestContext } from "../context.js";
 import { toServiceError } from "../errors.js";
 import type { Logger } from "../logger.js";
+import type { ServiceCaller } from "../service-token.js";
 import type { ServiceTokenVerifier } from "../service-token-verifier.js";
 import { bindCallContext } from "./call-context.js";
 
@@ -51,31 +52,33 @@ export function authenticateService(
     const unaryHandler = handler as (call: ServerUnaryCall<unknown, unknown>, cb: sendUnaryData<unknown>) => void;
     out[name] = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
       const requestId = first(call.metadata, MetadataKeys.requestId);
-      verifier.verify(bearer(call.metadata)).then(
-        (caller) => {
-          const ctx: RequestContext = {
-            requestId: requestId && REQUEST_ID.test(requestId) ? requestId : randomUUID(),
-            tenantId: caller.tenantId,
-            principal: caller.principal,
-            deadline: deadlineOf(call),
-          };
-          bindCallContext(call, ctx);
-          try {
-            unaryHandler(call, callback);
-          } catch (err) {
-            // A handler that throws synchronously must not become an unhandled rejection.
-            logger.error({ err, method: method.path }, "unhandled error in handler");
-            callback(toServiceError(err));
-          }
-        },
-        (err: unknown) => {
-          const reason = err instanceof Error ? err.message : String(err);
-          logger.warn({ method: method.path, requestId, reason }, "gRPC call refused: service credential");
-          const refusal = toServiceError(err);
-          refusal.metadata?.set(CREDENTIAL_REFUSED_TRAILER, "refused");
-          callback(refusal);
-        },
-      );
+      const run = (caller: ServiceCaller) => {
+        const ctx: RequestContext = {
+          requestId: requestId && REQUEST_ID.test(requestId) ? requestId : randomUUID(),
+          tenantId: caller.tenantId,
+          principal: caller.principal,
+          deadline: deadlineOf(call),
+        };
+        bindCallContext(call, ctx);
+        try {
+          unaryHandler(call, callback);
+        } catch (err) {
+          // A handler that throws synchronously must not become an unhandled rejection.
+          logger.error({ err, method: method.path }, "unhandled error in handler");
+          callback(toServiceError(err));
+        }
+      };
+      const token = bearer(call.metadata);
+      // A token this verifier already accepted (until its expiry) runs at once; any other is verified first.
+      const known = verifier.verified?.(token);
+      if (known) return run(known);
+      verifier.verify(token).then(run, (err: unknown) => {
+        const reason = err instanceof Error ? err.message : String(err);
+        logger.warn({ method: method.path, requestId, reason }, "gRPC call refused: service credential");
+        const refusal = toServiceError(err);
+        refusal.metadata?.set(CREDENTIAL_REFUSED_TRAILER, "refused");
+        callback(refusal);
+      });
     };
   }
   return out;
