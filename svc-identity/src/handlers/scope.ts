@@ -24,7 +24,7 @@ export interface HandlerDeps {
   /** The same role, every connection in the platform scope (every tenant's rows): PrincipalService only. */
   platform: PrismaClient;
   logger: Logger;
-  /** Hot reads through Redis; every write records what it changed (Changes) and invalidates it. */
+  /** Hot reads through Redis; every write records what it changed (IdentityChanges) and invalidates it. */
   cache: IdentityCache;
   /** One-round-trip reads as a tenant (row-level security) for what the cache misses, and hot lists. */
   reader: TenantReader;
@@ -112,8 +112,8 @@ export interface ReadScope {
 
 /**
  * `unary()` for a tenant-scoped RPC that only reads. The handler reads through
- * the cache and opens a transaction (`read`) only for what it misses, so a
- * warm call touches no database. A read has no effects, so the tenant's
+ * the cache and reads what it misses as the tenant in one round trip (`q`),
+ * so a warm call touches no database. A read has no effects, so the tenant's
  * liveness check and the handler run at once (both cache hits go to Redis
  * in one round trip); a missing or deleted tenant still answers NOT_FOUND
  * whatever the handler found.
