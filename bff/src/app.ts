@@ -25,7 +25,7 @@ import type { IdentityClients } from "./identity-clients.js";
 
 export interface AppDeps {
   config: Pick<Config, "NODE_ENV" | "OIDC_ISSUER" | "AUTH_CACHE_SECONDS" | "IDENTITY_GRPC_ADDRESS" | "TRUST_PROXY" | "SIGNUP_ENABLED"> &
-    Partial<Pick<Config, "PROVISIONING_ISSUERS" | "DEV_SIGN_IN_USERS" | "DEV_OIDC_ISSUER" | "UPSTREAM_CALLS_HEADER" | "GRAPHQL_FAST_PATH">> &
+    Partial<Pick<Config, "PROVISIONING_ISSUERS" | "DEV_SIGN_IN_USERS" | "DEV_OIDC_ISSUER" | "UPSTREAM_CALLS_HEADER" | "GRAPHQL_FAST_PATH" | "GRAPHQL_JIT">> &
     RateLimitConfig &
     RequestLimitConfig &
     Partial<Pick<Config, "PERSISTED_OPERATIONS_FILE" | "CORS_ORIGINS">>;
@@ -73,6 +73,7 @@ export function buildApp(deps: AppDeps): App {
     persistedOperations,
     audit,
     upstreamCallsHeader: config.UPSTREAM_CALLS_HEADER,
+    jit: config.GRAPHQL_JIT !== false,
   });
   const onboarding = buildOnboardingYoga({ identity, logger, development, audit, ...membership, requestLimits: limits, persistedOperations });
   const rateLimits = rateLimitSettings(config);

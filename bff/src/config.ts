@@ -49,6 +49,8 @@ export const configSchema = z.object({
   AUTH_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
   /** Serve ordinary POSTs without Yoga's Fetch-API layer (http/fast-graphql.ts); false only to measure it (make bench). */
   GRAPHQL_FAST_PATH: env.bool(true),
+  /** Run queries compiled by graphql-jit (graphql/use-jit-queries.ts); false only to measure it (make bench). */
+  GRAPHQL_JIT: env.bool(true),
   /** Answer with `x-apgms-upstream-calls`: the gRPC calls the operation made (make bench counts them). */
   UPSTREAM_CALLS_HEADER: env.bool(false),
   /** Development only: emails GraphiQL offers as "sign in as" (comma-separated; `make dev` passes the seeded users). */

@@ -15,36 +15,40 @@ interface Answer {
 const VOLATILE = new Set(["date", "x-request-id", "ratelimit", "ratelimit-policy", "connection", "keep-alive"]);
 
 /**
- * The fast path (http/fast-graphql.ts) must answer every request exactly as
- * Yoga does: the same status, headers and body, for answers, field errors,
- * request errors under both media types, refusals and malformed requests.
- * Each case is sent to an edge with the fast path and to one without it.
+ * The fast path (http/fast-graphql.ts) and compiled queries
+ * (graphql/use-jit-queries.ts) must answer every request exactly as Yoga on
+ * graphql-js does: the same status, headers and body, for answers, field
+ * errors, request errors under both media types, refusals and malformed
+ * requests. Each case is sent to the default edge (both on), to one without
+ * the fast path and to one without compiled queries.
  */
-describe("the edge's fast path answers like Yoga", () => {
+describe("the edge's fast path and compiled queries answer like Yoga on graphql-js", () => {
   let s: Stack;
   let fast: { app: App; url: string };
   let yoga: { app: App; url: string };
+  let interpreted: { app: App; url: string };
   let t: ProvisionedTenant;
   let token: string;
 
   before(async function () {
     this.timeout(60_000);
     s = await getStack();
-    const edge = (fastPath: boolean) =>
+    const edge = (fastPath: boolean, jit: boolean) =>
       startEdge({
         issuerUrl: s.issuerUrl,
         audience: AUDIENCE,
         identity: s.identity,
         redis: s.redis,
-        config: { IDENTITY_GRPC_ADDRESS: s.identityAddress, GRAPHQL_FAST_PATH: fastPath, AUTH_CACHE_SECONDS: 60 },
+        config: { IDENTITY_GRPC_ADDRESS: s.identityAddress, GRAPHQL_FAST_PATH: fastPath, GRAPHQL_JIT: jit, AUTH_CACHE_SECONDS: 60 },
       });
-    [fast, yoga] = await Promise.all([edge(true), edge(false)]);
+    [fast, yoga, interpreted] = await Promise.all([edge(true, true), edge(false, true), edge(true, false)]);
     t = await provisionTenant(s.identity, s.issuerUrl, `fast-${randomBytes(3).toString("hex")}`);
     token = s.token(t.owner.subject, { email: t.owner.email });
   });
   after(async () => {
     await fast?.app.close();
     await yoga?.app.close();
+    await interpreted?.app.close();
   });
 
   async function send(url: string, body: string, headers: Record<string, string>): Promise<Answer> {
@@ -72,13 +76,24 @@ describe("the edge's fast path answers like Yoga", () => {
     ["a body that is not JSON", () => "{ query", json],
     ["variables that are not an object", () => JSON.stringify({ query: "{ me { kind } }", variables: [1] }), json],
     ["a mutation refused by permissions", () => JSON.stringify({ query: `mutation { deleteUser(id: "${t.owner.id}") }` }), json],
+    ["a service's INVALID_ARGUMENT named by the GraphQL argument", () => JSON.stringify({ query: '{ user(id: "not-a-uuid") { id } }' }), json],
+    ["... through an alias and a named fragment", () => JSON.stringify({ query: 'query { ...F } fragment F on Query { who: user(id: "nope") { id } }' }), json],
+    ["... inside an inline fragment, beside data", () => JSON.stringify({ query: '{ me { kind } ... on Query { account(id: "x") { name } } }' }), json],
+    ["a NOT_FOUND under a list, with aliases", () => JSON.stringify({ query: `{ a: users(first: 2) { nodes { id account { name } } } b: user(id: "${randomUUID()}") { email } }` }), json],
+    ["a required variable missing", () => JSON.stringify({ query: "query($id: ID!) { user(id: $id) { id } }" }), json],
+    ["a variable of the wrong type", () => JSON.stringify({ query: "query($r: Boolean) { sessions(includeRevoked: $r) { nodes { id } } }", variables: { r: "yes" } }), json],
+    ["an argument out of range", () => JSON.stringify({ query: "{ users(first: -1) { nodes { id } } }" }), json],
   ];
 
   for (const [name, body, headers] of cases) {
     it(name, async () => {
       const text = body();
-      const [viaFast, viaYoga] = await Promise.all([send(fast.url, text, headers), send(yoga.url, text, headers)]);
-      expect(viaFast).to.deep.equal(viaYoga);
+      // Twice: a document runs compiled from its second execution on.
+      for (let round = 0; round < 2; round++) {
+        const [viaFast, viaYoga, viaInterpreter] = await Promise.all([send(fast.url, text, headers), send(yoga.url, text, headers), send(interpreted.url, text, headers)]);
+        expect(viaFast).to.deep.equal(viaInterpreter);
+        expect(viaYoga).to.deep.equal(viaInterpreter);
+      }
     });
   }
 

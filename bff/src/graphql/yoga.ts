@@ -16,6 +16,7 @@ import { typeDefs } from "./schema.graphql.js";
 import { useHttpStatus } from "./use-http-status.js";
 import { useInputErrorCodes } from "./use-input-error-codes.js";
 import { useRateLimit } from "../limits/use-rate-limit.js";
+import { useJitQueries } from "./use-jit-queries.js";
 import { useUpstreamCallsHeader } from "./use-upstream-calls.js";
 
 export interface YogaOptions {
@@ -37,6 +38,8 @@ export interface YogaOptions {
   audit: EdgeAudit;
   /** Report each operation's gRPC calls in a response header (useUpstreamCallsHeader). */
   upstreamCallsHeader?: boolean;
+  /** Run queries compiled by graphql-jit (useJitQueries). */
+  jit?: boolean;
 }
 
 export function buildYoga(options: YogaOptions) {
@@ -60,7 +63,7 @@ export function buildYoga(options: YogaOptions) {
       error: (...args) => logger.debug(args.map(String).join(" ")),
     },
     context: () => ({ identity, auth, logger, oidcIssuer, provisioningIssuers, loaders: createLoaders(identity) }),
-    plugins: [...limits.plugins, useInputErrorCodes(), useHttpStatus(), useRateLimit(), ...(options.upstreamCallsHeader ? [useUpstreamCallsHeader()] : [])],
+    plugins: [...limits.plugins, useInputErrorCodes(), useHttpStatus(), useRateLimit(), ...(options.upstreamCallsHeader ? [useUpstreamCallsHeader()] : []), ...(options.jit ? [useJitQueries()] : [])],
   });
 }
 
