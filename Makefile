@@ -34,7 +34,7 @@ export npm_config_audit := false
 export npm_config_update_notifier := false
 
 NPX := npx --no --
-WORKSPACES := proto common svc-identity bff
+WORKSPACES := proto common svc-identity svc-billing bff
 STAMPS := node_modules/.cache/apgms
 # npm's own record of what it installed: newer than the lock = up to date.
 INSTALL_STAMP := node_modules/.package-lock.json
@@ -45,7 +45,7 @@ PKG_JSONS := package.json $(wildcard $(addsuffix /package.json,$(WORKSPACES)))
 LOCKFILE := $(wildcard package-lock.json)
 INSTALL_DEPS := $(if $(LOCKFILE),$(LOCKFILE),$(PKG_JSONS))
 PROTO_SRCS := $(shell find proto -name '*.proto' -not -path '*/node_modules/*' -not -path 'proto/gen/*' 2>/dev/null)
-PRISMA_SRCS := $(wildcard svc-identity/prisma/*.prisma svc-identity/prisma.config.ts svc-identity/package.json)
+PRISMA_SRCS := $(wildcard $(foreach s,svc-identity svc-billing,$(s)/prisma/*.prisma $(s)/prisma.config.ts $(s)/package.json))
 
 .PHONY: help preflight install gen build lint migrate seed dev services chromium test test-node bench token clean distclean
 
@@ -55,7 +55,7 @@ help:
 	@echo "make build     gen (when sources changed) + tsc -b"
 	@echo "make lint      buf lint, buf breaking against the landed main, tsc -b"
 	@echo "make services  start PostgreSQL, Redis, NATS JetStream if they do not answer"
-	@echo "make migrate   create the database if missing, apply svc-identity migrations (as MIGRATION_DATABASE_URL)"
+	@echo "make migrate   create the database if missing, apply svc-identity and svc-billing migrations (as MIGRATION_DATABASE_URL)"
 	@echo "make seed      seed the demo tenant and users"
 	@echo "make dev       all of the above, then run oidc + identity + bff (Ctrl-C stops)"
 	@echo "make test      install, build, run the whole mocha suite"
@@ -87,6 +87,7 @@ $(NPX) buf build -o proto/image.binpb
 endef
 define prisma_gen
 npm run prisma:generate -w @apgms/svc-identity
+npm run prisma:generate -w @apgms/svc-billing
 @mkdir -p $(STAMPS) && touch $(PRISMA_STAMP)
 endef
 
@@ -117,6 +118,7 @@ services:
 migrate: services build
 	DATABASE_URL='$(MIGRATION_DATABASE_URL)' node scripts/ensure-db.mjs
 	DATABASE_URL='$(MIGRATION_DATABASE_URL)' npm run migrate:deploy -w @apgms/svc-identity
+	DATABASE_URL='$(MIGRATION_DATABASE_URL)' npm run migrate:deploy -w @apgms/svc-billing
 
 seed: migrate
 	@mkdir -p .dev
@@ -153,8 +155,8 @@ token:
 
 # ---- cleanup ----------------------------------------------------------------------
 clean:
-	rm -rf proto/gen proto/dist proto/image.binpb common/dist svc-identity/dist bff/dist \
-	  svc-identity/src/generated $(STAMPS)
+	rm -rf proto/gen proto/dist proto/image.binpb common/dist svc-identity/dist svc-billing/dist bff/dist \
+	  svc-identity/src/generated svc-billing/src/generated $(STAMPS)
 	find . -name '*.tsbuildinfo' -not -path './node_modules/*' -delete
 
 distclean: clean

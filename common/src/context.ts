@@ -50,4 +50,6 @@ export const MetadataKeys = {
   authorization: "authorization",
   requestId: "x-request-id",
   field: "x-apgms-field",
+  /** A refusal's machine-readable reason (e.g. billing's OFFER_LIMIT_REACHED), beside its status. */
+  reason: "x-apgms-reason",
 } as const;

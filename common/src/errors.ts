@@ -11,6 +11,8 @@ export class DomainError extends Error {
     message: string,
     /** The input field at fault, when there is one (e.g. "email"). */
     readonly field?: string,
+    /** Why, as a name a client can branch on (e.g. "OFFER_LIMIT_REACHED"), when the status alone does not say. */
+    readonly reason?: string,
   ) {
     super(message);
     this.name = new.target.name;
@@ -33,8 +35,14 @@ export class AlreadyExistsError extends DomainError {
   }
 }
 export class FailedPreconditionError extends DomainError {
+  constructor(message: string, reason?: string) {
+    super(status.FAILED_PRECONDITION, message, undefined, reason);
+  }
+}
+/** The client went away (a cancelled stream): nothing to answer. */
+export class CancelledError extends DomainError {
   constructor(message: string) {
-    super(status.FAILED_PRECONDITION, message);
+    super(status.CANCELLED, message);
   }
 }
 export class PermissionDeniedError extends DomainError {
@@ -53,6 +61,7 @@ export function toServiceError(err: unknown): Partial<ServiceError> & { code: st
   if (err instanceof DomainError) {
     const metadata = new Metadata();
     if (err.field) metadata.set(MetadataKeys.field, err.field);
+    if (err.reason) metadata.set(MetadataKeys.reason, err.reason);
     return { code: err.code, details: err.message, message: err.message, metadata };
   }
   return { code: status.INTERNAL, details: "internal error", message: "internal error" };

@@ -10,6 +10,8 @@ export * from "./grpc/server.js";
 export * from "./grpc/health-client.js";
 export * from "./db/tenant-scope.js";
 export * from "./db/tenant-read.js";
+export * from "./db/rls-check.js";
+export * from "./list-pages.js";
 export * from "./grpc/tls.js";
 export * from "./service-token.js";
 export * from "./service-token-keys.js";

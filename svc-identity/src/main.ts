@@ -1,8 +1,7 @@
 import { telemetry } from "./instrument.js";
-import { createLogger, createServiceTokenVerifier, exitOnSignals, TenantReader } from "@apgms/common";
+import { checkRowLevelSecurity, createLogger, createServiceTokenVerifier, exitOnSignals, TenantReader } from "@apgms/common";
 import { DATABASE_SCHEMA, loadIdentityConfig, SERVICE_NAME } from "./config.js";
-import { createPrisma } from "./db/client.js";
-import { checkRowLevelSecurity } from "./db/rls-check.js";
+import { APP_ROLE, createPrisma } from "./db/client.js";
 import { auditStream } from "@apgms/common/audit/stream";
 import { connectNats } from "@apgms/common/nats/connect";
 import { startAuditConsumer } from "./audit-consumer.js";
@@ -15,7 +14,7 @@ async function main(): Promise<void> {
   const logger = createLogger("svc-identity", { level: config.LOG_LEVEL });
   const prisma = createPrisma({ databaseUrl: config.DATABASE_URL, schema: DATABASE_SCHEMA });
   const platform = createPrisma({ databaseUrl: config.DATABASE_URL, schema: DATABASE_SCHEMA, scope: "platform" });
-  await checkRowLevelSecurity(prisma, logger);
+  await checkRowLevelSecurity(prisma, APP_ROLE, logger);
   const serviceTokens = createServiceTokenVerifier({ audience: SERVICE_NAME, keys: config.SERVICE_TOKEN_PUBLIC_KEYS });
   const cache = connectIdentityCache(config, logger);
   const reader = new TenantReader({ databaseUrl: config.DATABASE_URL });

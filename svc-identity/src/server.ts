@@ -1,4 +1,3 @@
-import path from "node:path";
 import { createGrpcServer, type GrpcServerHandle, type GrpcTlsConfig, type Logger, type ServiceTokenVerifier, type TenantReader } from "@apgms/common";
 import type { IdentityCache } from "./cache.js";
 import type { PrismaClient } from "./generated/prisma/client.js";
@@ -12,6 +11,7 @@ import type { HandlerDeps } from "./handlers/scope.js";
 import { sessionService } from "./handlers/session-service.js";
 import { tenantService } from "./handlers/tenant-service.js";
 import { userService } from "./handlers/user-service.js";
+import { descriptorSetPath } from "@apgms/common/grpc/descriptor-set";
 
 export interface BuildServerOptions {
   config: HandlerDeps["config"];
@@ -28,11 +28,6 @@ export interface BuildServerOptions {
   tls?: GrpcTlsConfig;
   /** How long in-flight calls get on shutdown; the library default otherwise. */
   drainTimeoutMs?: number;
-}
-
-/** The descriptor set `buf build` writes beside the generated code, served through reflection. */
-export function descriptorSetPath(): string {
-  return path.join(path.dirname(require.resolve("@apgms/proto/package.json")), "image.binpb");
 }
 
 /** Wires the nine identity services (audit included), health and reflection; closing Prisma is the last shutdown step. */

@@ -1,13 +1,12 @@
 // Row-level security, the second wall: queries with no tenant filter at all,
 // run as the service's own role, see and change only the transaction's tenant.
 import { randomUUID } from "node:crypto";
-import { asPlatform, withTenant } from "@apgms/common";
+import { asPlatform, checkRowLevelSecurity, withTenant } from "@apgms/common";
 import { Role } from "@apgms/proto/apgms/identity/v1/user";
 import { expect } from "chai";
 import { Client } from "pg";
 import type { Logger } from "@apgms/common";
 import { APP_ROLE, type Tx } from "../src/db/client.js";
-import { checkRowLevelSecurity } from "../src/db/rls-check.js";
 import { startHarness, type Harness, type Provisioned } from "./harness.js";
 
 /** Every table of the schema but the migrations' own: each must be tenant-owned and protected. */
@@ -190,9 +189,9 @@ describe("row-level security (svc-identity)", function () {
   it("warns at start when DATABASE_URL's role bypasses row-level security, and not for the service's role", async () => {
     const warnings: string[] = [];
     const logger = { warn: (a: unknown, b?: string) => warnings.push(typeof a === "string" ? a : (b ?? "")) } as unknown as Logger;
-    await checkRowLevelSecurity(h.appPrisma, logger);
+    await checkRowLevelSecurity(h.appPrisma, APP_ROLE, logger);
     expect(warnings).to.deep.equal([]);
-    await checkRowLevelSecurity(h.prisma, logger);
+    await checkRowLevelSecurity(h.prisma, APP_ROLE, logger);
     expect(warnings).to.have.length(1);
     expect(warnings[0]).to.include("bypasses row-level security");
     expect(warnings[0]).to.include(`connect as ${APP_ROLE}`);

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Metadata, sendUnaryData, ServerUnaryCall, ServiceDefinition, UntypedServiceImplementation } from "@grpc/grpc-js";
+import type { Metadata, sendUnaryData, ServerUnaryCall, ServerWritableStream, ServiceDefinition, UntypedServiceImplementation } from "@grpc/grpc-js";
 import { MetadataKeys, type RequestContext } from "../context.js";
 import { toServiceError } from "../errors.js";
 import type { Logger } from "../logger.js";
@@ -48,9 +48,12 @@ export function authenticateService(
   for (const [name, method] of Object.entries(definition)) {
     const handler = implementation[name];
     if (typeof handler !== "function") continue;
-    if (method.requestStream || method.responseStream) throw new Error(`${method.path}: only unary methods are authenticated so far`);
-    const unaryHandler = handler as (call: ServerUnaryCall<unknown, unknown>, cb: sendUnaryData<unknown>) => void;
-    out[name] = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
+    if (method.requestStream) throw new Error(`${method.path}: only unary and server-streaming methods are authenticated so far`);
+    // A unary call answers through its callback; a server stream through its "error" event (grpc-js sends that status).
+    type Call = ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>;
+    const invoke = handler as (call: Call, callback?: sendUnaryData<unknown>) => void;
+    out[name] = (call: Call, callback?: sendUnaryData<unknown>) => {
+      const fail = (err: ReturnType<typeof toServiceError>) => (callback ? callback(err) : (call as ServerWritableStream<unknown, unknown>).emit("error", err));
       const requestId = first(call.metadata, MetadataKeys.requestId);
       const run = (caller: ServiceCaller) => {
         const ctx: RequestContext = {
@@ -61,11 +64,11 @@ export function authenticateService(
         };
         bindCallContext(call, ctx);
         try {
-          unaryHandler(call, callback);
+          invoke(call, callback);
         } catch (err) {
           // A handler that throws synchronously must not become an unhandled rejection.
           logger.error({ err, method: method.path }, "unhandled error in handler");
-          callback(toServiceError(err));
+          fail(toServiceError(err));
         }
       };
       const token = bearer(call.metadata);
@@ -77,7 +80,7 @@ export function authenticateService(
         logger.warn({ method: method.path, requestId, reason }, "gRPC call refused: service credential");
         const refusal = toServiceError(err);
         refusal.metadata?.set(CREDENTIAL_REFUSED_TRAILER, "refused");
-        callback(refusal);
+        fail(refusal);
       });
     };
   }

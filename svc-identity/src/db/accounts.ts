@@ -1,6 +1,6 @@
 import { FailedPreconditionError, NotFoundError } from "@apgms/common";
 import type { Account } from "../generated/prisma/client.js";
-import { afterCursor, pageOrder, slicePage, type Page } from "../domain/pagination.js";
+import { afterCursor, pageOrder, slicePage, type Page } from "@apgms/common";
 import type { IdentityChanges } from "../cache.js";
 import { transaction, type Db } from "./client.js";
 import { lockTenant } from "./tenants.js";

@@ -2,7 +2,7 @@ import { DomainError, FailedPreconditionError, NotFoundError } from "@apgms/comm
 import { status } from "@grpc/grpc-js";
 import type { ApiKey, ApiKeyRotation, Prisma, Tenant } from "../generated/prisma/client.js";
 import { issueSecret, NO_MATCH_HASH, prefixOf, secretMatches } from "../domain/api-key-secret.js";
-import { afterCursor, pageOrder, slicePage, type Page } from "../domain/pagination.js";
+import { afterCursor, pageOrder, slicePage, type Page } from "@apgms/common";
 import type { IdentityChanges } from "../cache.js";
 import { transaction, type Db } from "./client.js";
 

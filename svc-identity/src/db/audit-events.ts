@@ -1,5 +1,5 @@
 import type { AuditEvent as AuditEventRow, Prisma } from "../generated/prisma/client.js";
-import { slicePage, type Page } from "../domain/pagination.js";
+import { slicePage, type Page } from "@apgms/common";
 import type { Db } from "./client.js";
 
 /** A record as the consumer stores it (already validated). */

@@ -4,8 +4,8 @@
 // models' field names so the rows ARE those types once their timestamps are
 // Dates (`dates`); writes stay on Prisma.
 import type { Tenant, User } from "../generated/prisma/client.js";
-import type { Page } from "../domain/pagination.js";
-import { slicePage } from "../domain/pagination.js";
+import type { Page } from "@apgms/common";
+import { slicePage } from "@apgms/common";
 import type { AccountWithCount } from "./accounts.js";
 
 /** One statement as the call's tenant (TenantReader.query bound to it). */

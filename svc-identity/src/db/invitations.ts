@@ -1,7 +1,7 @@
 import { AlreadyExistsError, FailedPreconditionError, NotFoundError, withTenant } from "@apgms/common";
 import type { Invitation, Role, Tenant, User } from "../generated/prisma/client.js";
 import { issueInvitationCode } from "../domain/invitation-code.js";
-import { afterCursor, pageOrder, slicePage, type Page } from "../domain/pagination.js";
+import { afterCursor, pageOrder, slicePage, type Page } from "@apgms/common";
 import type { IdentityChanges } from "../cache.js";
 import { transaction, type Db, type Tx } from "./client.js";
 import { requireAccount } from "./accounts.js";

@@ -1,6 +1,6 @@
 import { NotFoundError } from "@apgms/common";
 import { Prisma, type Session } from "../generated/prisma/client.js";
-import { afterCursor, pageOrder, slicePage, type Page } from "../domain/pagination.js";
+import { afterCursor, pageOrder, slicePage, type Page } from "@apgms/common";
 import type { Db } from "./client.js";
 import { requireLiveTenant } from "./tenants.js";
 import { requireUser } from "./users.js";

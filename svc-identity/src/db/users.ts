@@ -1,6 +1,6 @@
 import { FailedPreconditionError, NotFoundError } from "@apgms/common";
 import { Prisma, type Role, type Tenant, type User } from "../generated/prisma/client.js";
-import { pageOrder } from "../domain/pagination.js";
+import { pageOrder } from "@apgms/common";
 import type { IdentityChanges } from "../cache.js";
 import { transaction, type Db } from "./client.js";
 import { uniqueAs } from "./errors.js";

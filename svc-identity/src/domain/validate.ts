@@ -1,59 +1,14 @@
 import { InvalidArgumentError } from "@apgms/common";
+import { CONTROL, text } from "@apgms/common/validate";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SLUG = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 // Deliberately simple: one @, no spaces, a dot in the domain. The OIDC provider owns real verification.
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-export const NAME_MAX = 200;
 export const EMAIL_MAX = 254;
 
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
-}
-
-/** A required id; returns it lower-cased. */
-export function uuid(field: string, value: string): string {
-  if (!value) throw new InvalidArgumentError(field, "is required");
-  if (!isUuid(value)) throw new InvalidArgumentError(field, "must be a UUID");
-  return value.toLowerCase();
-}
-
-/** Most ids a BatchGet… call takes. */
-export const BATCH_MAX = 500;
-
-/** A batch of ids (each a UUID, at most `max`); returns them lower-cased, without duplicates. */
-export function uuids(field: string, values: readonly string[], max: number): string[] {
-  if (values.length > max) throw new InvalidArgumentError(field, `must hold at most ${max} ids`);
-  return [...new Set(values.map((value, i) => uuid(`${field}[${i}]`, value)))];
-}
-
-/** An optional id filter: "" means none. */
-export function optionalUuid(field: string, value: string): string | undefined {
-  return value === "" ? undefined : uuid(field, value);
-}
-
-// Postgres text cannot hold NUL, and no name or identifier needs a control character.
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/;
-
-/** A trimmed, non-empty text of at most `max` characters, without control characters. */
-export function text(field: string, value: string, max = NAME_MAX): string {
-  const v = value.trim();
-  if (v.length === 0) throw new InvalidArgumentError(field, "is required");
-  if (CONTROL.test(v)) throw new InvalidArgumentError(field, "must not contain control characters");
-  if (v.length > max) throw new InvalidArgumentError(field, `must be at most ${max} characters`);
-  return v;
-}
-
-/** A display name: 1..200 characters once trimmed. */
-export function name(field: string, value: string): string {
-  return text(field, value, NAME_MAX);
-}
-
-export function optionalName(field: string, value: string | undefined): string | undefined {
-  return value === undefined ? undefined : name(field, value);
-}
+// The validators every service shares live in common; identity's own follow.
+export { BATCH_MAX, CONTROL, isUuid, NAME_MAX, name, optionalName, optionalUuid, text, uuid, uuids } from "@apgms/common/validate";
 
 export function slug(field: string, value: string): string {
   if (!SLUG.test(value)) {

@@ -13,7 +13,7 @@ import type { PrismaClient, Tenant } from "../generated/prisma/client.js";
 import { writing, type IdentityCache, type IdentityChanges } from "../cache.js";
 import type { Tx } from "../db/client.js";
 import { liveTenantRow, type TenantQuery } from "../db/hot-reads.js";
-import { listPages, type ListPages } from "../domain/pagination.js";
+import { listPages, type ListPages } from "@apgms/common";
 import { isUuid } from "../domain/validate.js";
 import type { IdentityConfig } from "../config.js";
 

@@ -1,6 +1,12 @@
-import { InvalidArgumentError, type PageTokenCodec } from "@apgms/common";
+// Cursor pagination of every List RPC (apgms.common.v1.PageRequest/PageInfo):
+// pages in (createdAt, id) order, ascending or newest first, with tokens
+// sealed by PageTokenCodec and bound to the list, the tenant and its filters.
 import type { PageInfo, PageRequest } from "@apgms/proto/apgms/common/v1/pagination";
-import { isUuid } from "./validate.js";
+import { InvalidArgumentError } from "./errors.js";
+import type { PageTokenCodec } from "./pagination.js";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const isUuid = (value: string) => UUID.test(value);
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
@@ -60,7 +66,7 @@ export function listPages(codec: PageTokenCodec, list: string, tenantId: string,
   };
 }
 
-/** Prisma `where` fragment selecting rows strictly after the cursor. */
+/** Prisma `where` fragment selecting rows strictly after the cursor (oldest first). */
 export function afterCursor(after: Cursor | undefined) {
   if (!after) return {};
   return {
@@ -69,6 +75,16 @@ export function afterCursor(after: Cursor | undefined) {
 }
 
 export const pageOrder = [{ createdAt: "asc" as const }, { id: "asc" as const }];
+
+/** Prisma `where` fragment selecting rows strictly after the cursor, newest first. */
+export function beforeCursor(after: Cursor | undefined) {
+  if (!after) return {};
+  return {
+    OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }],
+  };
+}
+
+export const newestFirst = [{ createdAt: "desc" as const }, { id: "desc" as const }];
 
 /** Cuts the size+1 rows fetched into a page and where it ended (undefined when it is the last). */
 export function slicePage<T extends Cursor>(rows: T[], size: number): { items: T[]; nextPageToken: PageEnd } {

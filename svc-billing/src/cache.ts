@@ -1,0 +1,62 @@
+import { Changes, createCacheRedis, jsonCodec, ReadThroughCache, writing as writingChanges, type CachedEntity, type CacheStats, type Logger } from "@apgms/common";
+import type { BillingConfig } from "./config.js";
+import { CAMPAIGN_TIMES, OFFER_TIMES, type CampaignRow, type OfferRow } from "./domain/model.js";
+
+/**
+ * The rows svc-billing reads through Redis (common's ReadThroughCache).
+ * A campaign row carries its counters, so campaign totals are a campaign
+ * read; every redemption and refund invalidates its campaign and offer.
+ * Bump an entity's version when the cached shape changes.
+ */
+export interface BillingCache {
+  campaigns: CachedEntity<CampaignRow>;
+  offers: CachedEntity<OfferRow>;
+}
+
+export function billingCache(cache: ReadThroughCache): BillingCache {
+  return {
+    campaigns: cache.entity<CampaignRow>({ name: "campaign", version: 1, codec: jsonCodec(CAMPAIGN_TIMES) }),
+    offers: cache.entity<OfferRow>({ name: "offer", version: 1, codec: jsonCodec(OFFER_TIMES) }),
+  };
+}
+
+export interface BillingCacheHandle {
+  cache: BillingCache;
+  stats(): CacheStats;
+  close(): Promise<void>;
+}
+
+export type CacheConfig = Pick<BillingConfig, "REDIS_URL" | "REDIS_KEY_PREFIX" | "READ_CACHE_ENABLED" | "READ_CACHE_TTL_SECONDS">;
+
+/** The service's cache on its own fail-fast Redis connection (none when READ_CACHE_ENABLED is false). */
+export function connectBillingCache(config: CacheConfig, logger?: Logger): BillingCacheHandle {
+  const redis = config.READ_CACHE_ENABLED ? createCacheRedis(config.REDIS_URL, config.REDIS_KEY_PREFIX, logger) : null;
+  const cache = new ReadThroughCache({ redis, namespace: "billing", logger, ttlSeconds: config.READ_CACHE_TTL_SECONDS });
+  return {
+    cache: billingCache(cache),
+    stats: () => cache.stats(),
+    close: async () => {
+      if (redis) await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+/** Changes with one method per cached table of svc-billing (see common's Changes). */
+export class BillingChanges extends Changes {
+  constructor(private readonly cache: BillingCache) {
+    super();
+  }
+
+  campaign(tenantId: string, ...ids: string[]): this {
+    return this.add(this.cache.campaigns, tenantId, ...ids);
+  }
+
+  offer(tenantId: string, ...ids: string[]): this {
+    return this.add(this.cache.offers, tenantId, ...ids);
+  }
+}
+
+/** Runs a write with fresh BillingChanges and invalidates what it recorded, whether it succeeded or not. */
+export function writing<R>(cache: BillingCache, write: (changes: BillingChanges) => Promise<R>): Promise<R> {
+  return writingChanges(new BillingChanges(cache), write);
+}
