@@ -1,6 +1,7 @@
 import { Changes, createCacheRedis, jsonCodec, ReadThroughCache, writing as writingChanges, type CachedEntity, type CacheStats, type Logger } from "@apgms/common";
 import type { BillingConfig } from "./config.js";
 import { CAMPAIGN_TIMES, OFFER_TIMES, type CampaignRow, type OfferRow } from "./domain/model.js";
+import type { CodeTarget, OfferTerms } from "./db/redemption.js";
 
 /**
  * The rows svc-billing reads through Redis (common's ReadThroughCache).
@@ -11,12 +12,18 @@ import { CAMPAIGN_TIMES, OFFER_TIMES, type CampaignRow, type OfferRow } from "./
 export interface BillingCache {
   campaigns: CachedEntity<CampaignRow>;
   offers: CachedEntity<OfferRow>;
+  /** What a redemption needs of an offer before it runs; immutable, so never invalidated (only expired). */
+  offerTerms: CachedEntity<OfferTerms>;
+  /** A code's offer, keyed by the upper-case code; immutable too. */
+  codeTargets: CachedEntity<CodeTarget>;
 }
 
 export function billingCache(cache: ReadThroughCache): BillingCache {
   return {
     campaigns: cache.entity<CampaignRow>({ name: "campaign", version: 1, codec: jsonCodec(CAMPAIGN_TIMES) }),
     offers: cache.entity<OfferRow>({ name: "offer", version: 1, codec: jsonCodec(OFFER_TIMES) }),
+    offerTerms: cache.entity<OfferTerms>({ name: "offer-terms", version: 1, codec: jsonCodec([]) }),
+    codeTargets: cache.entity<CodeTarget>({ name: "code", version: 1, codec: jsonCodec([]) }),
   };
 }
 

@@ -30,6 +30,7 @@ CREATE TABLE "campaigns" (
     "refunded_minor" BIGINT NOT NULL DEFAULT 0,
     "redemption_count" BIGINT NOT NULL DEFAULT 0,
     "threshold_notified" INTEGER NOT NULL DEFAULT 0,
+    "threshold_pending" INTEGER NOT NULL DEFAULT 0,
     "start_at" TIMESTAMPTZ(3),
     "end_at" TIMESTAMPTZ(3),
     "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
