@@ -17,3 +17,4 @@ export * from "./service-token.js";
 export * from "./service-token-keys.js";
 export * from "./service-token-verifier.js";
 export * from "./cache/index.js";
+export * from "./outbox/index.js";

@@ -12,6 +12,7 @@ export const DOMAIN_EVENTS_DUPLICATE_WINDOW_MS = 3_600_000;
 
 const DOMAIN = /^[a-z][a-z0-9_-]*$/;
 const EVENT_TYPE = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function checkedDomain(domain: string): string {
   if (!DOMAIN.test(domain)) throw new Error(`not a domain name (lowercase letters, digits, _ and -): ${JSON.stringify(domain)}`);
@@ -39,5 +40,6 @@ export function domainEventsStream(prefix: string, domain: string): DurableStrea
 
 /** `<prefix>.<tenant id>.<domain>.<event type>`, e.g. `apgms.3f1c….billing.transaction.created`. */
 export function subjectFor(prefix: string, tenantId: string, domain: string, eventType: string): string {
-  return `${natsToken(prefix)}.${tenantId}.${checkedDomain(domain)}.${checkEventType(eventType)}`;
+  if (!UUID.test(tenantId)) throw new Error(`not a tenant id: ${JSON.stringify(tenantId)}`);
+  return `${natsToken(prefix)}.${tenantId.toLowerCase()}.${checkedDomain(domain)}.${checkEventType(eventType)}`;
 }
