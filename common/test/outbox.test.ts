@@ -1,10 +1,6 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { jetstreamManager } from "@nats-io/jetstream";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { expect } from "chai";
 import { Client, Pool } from "pg";
 import { createLogger, type Logger } from "../src/logger.js";
@@ -14,6 +10,7 @@ import { domainEventsStream, outboxTableSql, startOutboxRelay, subjectFor, write
 import { outboxLockName } from "../src/outbox/sql.js";
 import { createTestDatabase, type TestDatabase } from "../src/testing/database.js";
 import { TEST_NATS_URL, testNatsPrefix } from "../src/testing/nats.js";
+import { freePort, PrivateNats, readStoredMessages } from "../src/testing/private-nats.js";
 import { waitFor } from "./cache-support.js";
 
 const SCHEMA = "billing";
@@ -35,6 +32,10 @@ interface Stored {
   subject: string;
   msgId: string;
   payload: string;
+}
+
+async function readStream(nc: NatsConnection, stream: string): Promise<Stored[]> {
+  return (await readStoredMessages(nc, stream)).map((m) => ({ ...m, payload: m.payload.toString() }));
 }
 
 /** The database of a suite: the outbox from outboxTableSql, and a service role without BYPASSRLS. */
@@ -95,17 +96,6 @@ async function writeMany(pool: Pool, aggregates: number, perAggregate: number): 
   return written;
 }
 
-async function readStream(nc: NatsConnection, stream: string): Promise<Stored[]> {
-  const jsm = await jetstreamManager(nc);
-  const { state } = await jsm.streams.info(stream);
-  const out: Stored[] = [];
-  for (let seq = state.first_seq; seq <= state.last_seq && state.messages > 0; seq++) {
-    const m = await jsm.streams.getMessage(stream, { seq });
-    if (m) out.push({ subject: m.subject, msgId: m.header.get("Nats-Msg-Id"), payload: Buffer.from(m.data).toString() });
-  }
-  return out;
-}
-
 /** Rows as the table owner sees them (no row-level security in the way), in seq order. */
 async function outboxRows(db: TestDatabase): Promise<{ id: string; published: boolean }[]> {
   const owner = new Client({ connectionString: db.url });
@@ -153,49 +143,6 @@ function expectOrderPerAggregate(stored: Stored[]): void {
 function capturingLogger(): { logger: Logger; lines: string[] } {
   const lines: string[] = [];
   return { logger: createLogger("outbox-test", { level: "info" }, { write: (line: string) => void lines.push(line) }), lines };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolvePort(port));
-    });
-  });
-}
-
-/** A nats-server of the test's own (JetStream on, its store in a temporary folder), to kill and start again. */
-class PrivateNats {
-  private child: ChildProcess | undefined;
-  private readonly storeDir = mkdtempSync(join(tmpdir(), "apgms-outbox-nats-"));
-
-  constructor(readonly port: number) {}
-
-  get url(): string {
-    return `nats://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    this.child = spawn("nats-server", ["-js", "-a", "127.0.0.1", "-p", String(this.port), "-sd", this.storeDir], { stdio: "ignore" });
-    const probe = await connectNats({ url: this.url, name: "outbox-test-probe", waitOnFirstConnect: true });
-    await probe.close();
-  }
-
-  async kill(): Promise<void> {
-    const child = this.child;
-    this.child = undefined;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((done) => child.once("exit", () => done()));
-    child.kill("SIGKILL");
-    await exited;
-  }
-
-  async remove(): Promise<void> {
-    await this.kill();
-    rmSync(this.storeDir, { recursive: true, force: true });
-  }
 }
 
 describe("transactional outbox", function () {

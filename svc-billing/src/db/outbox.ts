@@ -1,5 +1,6 @@
-import { randomUUID } from "node:crypto";
 import { BillingEvent } from "@apgms/proto/apgms/billing/v1/events";
+import { outboxChannel, prismaSql, writeOutboxEvent } from "@apgms/common/outbox/index";
+import { randomUUID } from "node:crypto";
 import type { Tx } from "./client.js";
 
 /** The event types svc-billing publishes (subject `<prefix>.<tenant>.billing.<type>`). */
@@ -12,13 +13,14 @@ export type BillingEventType =
   | "transaction.refunded"
   | "budget.threshold_reached";
 
-/** The channel the outbox relay LISTENs on; a write NOTIFYs it so the relay wakes at once. */
-export const OUTBOX_CHANNEL = "billing_outbox";
+/** The channel the outbox relay LISTENs on (billing.redeem() notifies it by name). */
+export const OUTBOX_CHANNEL = outboxChannel("billing");
 
 /**
  * Records an event in the outbox, in the caller's transaction: it is
  * published (by the relay, once) only if the change it announces commits.
- * `aggregateId` orders events: the campaign's id for everything billing emits.
+ * `aggregateId` orders events: the campaign's id for everything billing
+ * emits, and the caller holds the campaign's row lock (common/src/outbox/README.md).
  */
 export async function recordEvent(
   db: Tx,
@@ -29,7 +31,5 @@ export async function recordEvent(
 ): Promise<string> {
   const id = randomUUID();
   const event = BillingEvent.encode({ id, tenantId, type, occurTime: new Date(), ...payload }).finish();
-  await db.outbox.create({ data: { tenantId, id, aggregateId, eventType: type, payload: Buffer.from(event) } });
-  await db.$executeRaw`SELECT pg_notify(${OUTBOX_CHANNEL}, '')`;
-  return id;
+  return writeOutboxEvent(prismaSql(db), "billing", { tenantId, aggregateId, eventType: type, payload: event, id });
 }

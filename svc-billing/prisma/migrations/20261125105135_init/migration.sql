@@ -152,8 +152,9 @@ CREATE INDEX "transactions_tenant_id_offer_id_created_at_id_idx" ON "transaction
 -- CreateIndex
 CREATE UNIQUE INDEX "transactions_tenant_id_idempotency_key_key" ON "transactions"("tenant_id", "idempotency_key");
 
--- CreateIndex
-CREATE INDEX "outbox_seq_idx" ON "outbox"("seq");
+-- The outbox relay's indexes (@apgms/common/outbox, outboxTableSql): unpublished rows by seq, published ones by age.
+CREATE INDEX "outbox_unpublished_seq_idx" ON "outbox"("seq") WHERE "published_at" IS NULL;
+CREATE INDEX "outbox_published_at_idx" ON "outbox"("published_at") WHERE "published_at" IS NOT NULL;
 
 -- AddForeignKey
 ALTER TABLE "offers" ADD CONSTRAINT "offers_tenant_id_campaign_id_fkey" FOREIGN KEY ("tenant_id", "campaign_id") REFERENCES "campaigns"("tenant_id", "id") ON DELETE CASCADE ON UPDATE CASCADE;
