@@ -21,6 +21,7 @@ import { loadPersistedOperations } from "./graphql/limits/index.js";
 import { healthRoutes } from "./http/health.js";
 import { createEdgeLimiter } from "./limits/edge-limiter.js";
 import { rateLimitSettings, type RateLimitConfig } from "./limits/plans.js";
+import type { BillingClients } from "./billing-clients.js";
 import type { IdentityClients } from "./identity-clients.js";
 
 export interface AppDeps {
@@ -31,6 +32,8 @@ export interface AppDeps {
     Partial<Pick<Config, "PERSISTED_OPERATIONS_FILE" | "CORS_ORIGINS">>;
   logger: Logger;
   identity: IdentityClients;
+  /** svc-billing; while it is down only billing fields fail, and /readyz reports it without failing. */
+  billing: BillingClients;
   redis: Redis;
   jwt: JwtVerifier;
   /** The audit trail (stored through NATS: see startStoredAudit); default: log lines and OTLP log records only. */
@@ -49,7 +52,7 @@ export interface App {
 
 /** Builds the edge without listening, so tests drive it on port 0. */
 export function buildApp(deps: AppDeps): App {
-  const { config, logger, identity, redis, jwt } = deps;
+  const { config, logger, identity, billing, redis, jwt } = deps;
   const development = config.NODE_ENV === "development";
   const devSignIn = development && config.DEV_SIGN_IN_USERS?.length
     ? { users: config.DEV_SIGN_IN_USERS, issuerUrl: config.DEV_OIDC_ISSUER ?? config.OIDC_ISSUER }
@@ -62,6 +65,7 @@ export function buildApp(deps: AppDeps): App {
   const membership = { signUpEnabled: config.SIGNUP_ENABLED, onMembershipChange: auth.forgetIdentity };
   const yoga = buildYoga({
     identity,
+    billing,
     auth,
     logger,
     oidcIssuer: config.OIDC_ISSUER,
@@ -110,14 +114,15 @@ export function buildApp(deps: AppDeps): App {
   const rest = express();
   rest.disable("x-powered-by");
   if (devSignIn) rest.use(devSignInRouter(devSignIn, logger));
-  const identityServing = async () => {
-    const state = await identityHealth.check("");
+  const serving = (health: { check(service: string): Promise<string> }) => async () => {
+    const state = await health.check("");
     if (state !== "SERVING") throw new Error(state);
   };
   rest.use(
     healthRoutes([
-      { name: "svc-identity", check: identityServing },
+      { name: "svc-identity", check: serving(identityHealth) },
       { name: "redis", check: () => redis.ping() },
+      { name: "svc-billing", check: serving(billing.health), optional: true },
     ]),
   );
   rest.use((_req, res) => {

@@ -7,7 +7,7 @@ import { expect } from "chai";
 import type { Redis } from "ioredis";
 import { buildSchema, parse } from "graphql";
 import type { App, AppDeps } from "../src/app.js";
-import { typeDefs } from "../src/graphql/schema.graphql.js";
+import { typeDefs } from "../src/graphql/yoga.js";
 import { clientKey } from "../src/limits/client-key.js";
 import { operationCost } from "../src/limits/operation-cost.js";
 import { AUDIENCE, dataOf, getStack, type Stack } from "./stack.js";

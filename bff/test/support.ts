@@ -11,6 +11,7 @@ import { createJwtVerifier } from "../src/auth/jwt-verifier.js";
 import type { RevocationChannel } from "../src/auth/revocations.js";
 import { createDevIssuer } from "../src/dev-oidc/issuer.js";
 import { generateSigningKey, type SigningKey } from "../src/dev-oidc/keys.js";
+import { createBillingClients, type BillingClients } from "../src/billing-clients.js";
 import type { IdentityClients } from "../src/identity-clients.js";
 
 // Services that tests spawn inherit the run's service token keys from the environment.
@@ -41,6 +42,8 @@ export interface EdgeOptions {
   issuerUrl: string;
   audience: string;
   identity: IdentityClients;
+  /** svc-billing's clients; default: ones to an address where nothing listens (billing fields answer SERVICE_UNAVAILABLE), closed with the edge. */
+  billing?: BillingClients;
   redis: Redis;
   config?: Partial<AppDeps["config"]>;
   logger?: Logger;
@@ -65,7 +68,9 @@ export const TEST_RATE_LIMITS = {
 /** A BFF of its own on port 0 (for tests that need other settings than the shared stack's). */
 export async function startEdge(options: EdgeOptions): Promise<{ app: App; url: string }> {
   const { issuerUrl, audience, identity, redis, config = {}, logger = createLogger("test", { level: "silent" }), revocations, https, audit } = options;
-  const app = buildApp({
+  const ownBilling = options.billing ? undefined : createBillingClients("127.0.0.1:1", { timeoutMs: 500, retries: 0 });
+  const billing = options.billing ?? ownBilling!;
+  const built = buildApp({
     config: {
       NODE_ENV: "production",
       OIDC_ISSUER: issuerUrl,
@@ -78,12 +83,20 @@ export async function startEdge(options: EdgeOptions): Promise<{ app: App; url: 
     },
     logger,
     identity,
+    billing,
     redis,
     jwt: createJwtVerifier({ issuer: issuerUrl, audience, jwksUri: `${issuerUrl}/.well-known/jwks.json`, clockToleranceSeconds: 5 }),
     revocations,
     https,
     audit,
   });
+  const app: App = {
+    server: built.server,
+    close: async (drainTimeoutMs) => {
+      await built.close(drainTimeoutMs);
+      ownBilling?.close();
+    },
+  };
   await new Promise<void>((resolve) => app.server.listen(0, "127.0.0.1", resolve));
   return { app, url: `${https ? "https" : "http"}://127.0.0.1:${(app.server.address() as AddressInfo).port}` };
 }

@@ -2,7 +2,7 @@ import { AuditOutcome, type AuditEvent } from "@apgms/proto/apgms/identity/v1/au
 import type { GraphQLContext } from "./context.js";
 import { badInput } from "./errors.js";
 import { requireAction } from "./permissions.js";
-import { connection, pageRequest, type PageArgs } from "./resolvers/pagination.js";
+import { connection, pageRequest, type PageArgs } from "./pagination.js";
 
 /** The audit trail in the GraphQL contract (merged into the edge's schema). */
 export const auditTypeDefs = /* GraphQL */ `

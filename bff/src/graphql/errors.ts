@@ -10,6 +10,14 @@ export const PROTO_FIELD_EXCEPTIONS: Readonly<Record<string, string>> = {
   "page.page_size": "first",
   "page.page_token": "after",
   expire_time: "expiresAt",
+  // Billing: times are …At like every other time of the edge; a transaction filter's window is from/to.
+  start_time: "startsAt",
+  end_time: "endsAt",
+  clear_end_time: "clearEndsAt",
+  "filter.start_time": "from",
+  "filter.end_time": "to",
+  // Named like a code so that the audit trail redacts it (bearer codes).
+  csv: "codesCsv",
 };
 
 /**
@@ -69,7 +77,10 @@ export function maskError(error: unknown, message: string, isDev?: boolean): Err
   if (isServiceError(original)) {
     const code = graphqlCodeFor(original.code);
     const protoField = original.metadata?.get(MetadataKeys.field)[0];
+    const reason = original.metadata?.get(MetadataKeys.reason)[0];
     const extensions: Record<string, unknown> = { code };
+    // Why, when the code alone does not say (a refused redemption: FAILED_PRECONDITION, OFFER_LIMIT_REACHED).
+    if (typeof reason === "string" && reason) extensions.reason = reason;
     let details = original.details;
     if (typeof protoField === "string") {
       const field = graphqlField(protoField, gqlError?.nodes?.[0]);

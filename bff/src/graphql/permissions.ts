@@ -4,10 +4,20 @@ import { forbidden } from "./errors.js";
 
 /**
  * What a principal may do. Users get it from their role; API keys from their
- * scopes (`identity:read`, `identity:write`, `identity:provision`), and never
- * the owner-level, key-management or invitation actions, so a leaked key
- * cannot mint keys, invite people or delete the tenant. Only a provisioning
- * key (the identity provider's) may link a user to an OIDC subject directly.
+ * scopes (`identity:read`, `identity:write`, `identity:provision`,
+ * `billing:read`, `billing:write`, `billing:redeem`), and never the
+ * owner-level, key-management or invitation actions, so a leaked key cannot
+ * mint keys, invite people or delete the tenant. Only a provisioning key (the
+ * identity provider's) may link a user to an OIDC subject directly.
+ *
+ * Billing: every query is `billing:read`; campaign and offer changes and
+ * refunds are `billing:write`; `billing:redeem` (a partner's checkout) is
+ * validateRedemption and redeem only, and their answers (the transaction, with
+ * its campaign and offer). It reads nothing else, not even a transaction by
+ * id: a transaction records no principal, so "one it made" cannot be told
+ * apart, and a retried redeem with its idempotency key answers the first
+ * transaction again. Refunds need `billing:write`, so a leaked checkout key
+ * cannot undo redemptions. `billing:write` implies `billing:read`, not redeem.
  */
 export type Action =
   | "identity:read"
@@ -18,13 +28,18 @@ export type Action =
   | "owners:manage"
   | "users:invite"
   | "users:provision"
-  | "audit:read";
+  | "audit:read"
+  | "billing:read"
+  | "billing:write"
+  | "billing:redeem";
+
+const BILLING_ALL: readonly Action[] = ["billing:read", "billing:write", "billing:redeem"];
 
 const byRole: Record<Role, ReadonlySet<Action>> = {
-  [Role.ROLE_OWNER]: new Set<Action>(["identity:read", "identity:write", "sessions:all", "apiKeys:manage", "tenant:manage", "owners:manage", "users:invite", "audit:read"]),
-  [Role.ROLE_ADMIN]: new Set<Action>(["identity:read", "identity:write", "sessions:all", "apiKeys:manage", "users:invite", "audit:read"]),
-  [Role.ROLE_ANALYST]: new Set<Action>(["identity:read"]),
-  [Role.ROLE_VIEWER]: new Set<Action>(["identity:read"]),
+  [Role.ROLE_OWNER]: new Set<Action>(["identity:read", "identity:write", "sessions:all", "apiKeys:manage", "tenant:manage", "owners:manage", "users:invite", "audit:read", ...BILLING_ALL]),
+  [Role.ROLE_ADMIN]: new Set<Action>(["identity:read", "identity:write", "sessions:all", "apiKeys:manage", "users:invite", "audit:read", ...BILLING_ALL]),
+  [Role.ROLE_ANALYST]: new Set<Action>(["identity:read", "billing:read"]),
+  [Role.ROLE_VIEWER]: new Set<Action>(["identity:read", "billing:read"]),
   [Role.ROLE_UNSPECIFIED]: new Set<Action>(),
   [Role.UNRECOGNIZED]: new Set<Action>(),
 };
@@ -33,6 +48,9 @@ const byScope: Record<string, readonly Action[]> = {
   "identity:read": ["identity:read"],
   "identity:write": ["identity:read", "identity:write"],
   "identity:provision": ["identity:read", "users:provision"],
+  "billing:read": ["billing:read"],
+  "billing:write": ["billing:read", "billing:write"],
+  "billing:redeem": ["billing:redeem"],
 };
 
 export function can(principal: AuthPrincipal, action: Action): boolean {

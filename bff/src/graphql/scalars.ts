@@ -23,3 +23,22 @@ export const DateTime = new GraphQLScalarType<Date, string>({
   parseValue: parseDate,
   parseLiteral: (ast) => parseDate(ast.kind === Kind.STRING ? ast.value : undefined),
 });
+
+function parseMinorUnits(value: unknown): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value)) {
+    throw new TypeError(`MinorUnits must be a whole number of minor units between ±${Number.MAX_SAFE_INTEGER} (1999 is 19.99 EUR), not ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Money's amount: a whole number of the currency's minor units (cents), as a
+ * JSON number. Never a float: 19.99 EUR is 1999. Only safe integers
+ * (|n| ≤ 2^53 − 1) pass, so no client can lose a cent to rounding.
+ */
+export const MinorUnits = new GraphQLScalarType<number, number>({
+  name: "MinorUnits",
+  serialize: (value) => parseMinorUnits(value),
+  parseValue: parseMinorUnits,
+  parseLiteral: (ast) => parseMinorUnits(ast.kind === Kind.INT ? Number(ast.value) : ast.kind === Kind.FLOAT ? Number(ast.value) : undefined),
+});

@@ -1,6 +1,7 @@
 import type { Logger } from "@apgms/common/logger";
 import { createSchema, createYoga } from "graphql-yoga";
 import type { Authenticator } from "../auth/authenticator.js";
+import type { BillingClients } from "../billing-clients.js";
 import type { IdentityClients } from "../identity-clients.js";
 import type { EdgeAudit } from "../audit/edge-audit.js";
 import { auditMutations } from "./audit.js";
@@ -9,18 +10,30 @@ import type { GraphQLContext, ServerContext } from "./context.js";
 import { createMaskError } from "./errors.js";
 import { graphiqlOptions, type DevSignIn } from "./graphiql.js";
 import { graphqlLimits, type PersistedOperations, type RequestLimits } from "./limits/index.js";
-import { createLoaders } from "./loaders.js";
-import { buildResolvers } from "./resolvers/index.js";
+import { createBillingLoaders } from "./billing/loaders.js";
+import { buildBillingResolvers } from "./billing/resolvers/index.js";
+import { typeDefs as billingTypeDefs } from "./billing/schema.js";
+import { createIdentityLoaders } from "./identity/loaders.js";
+import { buildIdentityResolvers } from "./identity/resolvers/index.js";
+import { typeDefs as identityTypeDefs } from "./identity/schema.js";
+import { pageInfoTypeDefs } from "./pagination.js";
 import type { TokenClaims } from "../auth/jwt-verifier.js";
-import { typeDefs } from "./schema.graphql.js";
 import { useHttpStatus } from "./use-http-status.js";
 import { useInputErrorCodes } from "./use-input-error-codes.js";
 import { useRateLimit } from "../limits/use-rate-limit.js";
 import { useJitQueries } from "./use-jit-queries.js";
 import { useUpstreamCallsHeader } from "./use-upstream-calls.js";
 
+/**
+ * The edge's whole GraphQL contract, one domain after another (each in its
+ * folder: schema, resolvers, loaders). Identity declares Query and Mutation;
+ * the others extend them.
+ */
+export const typeDefs = [pageInfoTypeDefs, identityTypeDefs, billingTypeDefs, auditTypeDefs].join("\n");
+
 export interface YogaOptions {
   identity: IdentityClients;
+  billing: BillingClients;
   auth: Authenticator;
   logger: Logger;
   oidcIssuer: string;
@@ -43,10 +56,17 @@ export interface YogaOptions {
 }
 
 export function buildYoga(options: YogaOptions) {
-  const { identity, auth, logger, oidcIssuer, provisioningIssuers = [oidcIssuer], development, signUpEnabled, onMembershipChange } = options;
-  const resolvers = buildResolvers({ identity, signUpEnabled, onMembershipChange });
-  const audited = { ...resolvers, Mutation: auditMutations(resolvers.Mutation, options.audit) };
-  const schema = createSchema<GraphQLContext>({ typeDefs: [typeDefs, auditTypeDefs], resolvers: [audited, auditResolvers] });
+  const { identity, billing, auth, logger, oidcIssuer, provisioningIssuers = [oidcIssuer], development, signUpEnabled, onMembershipChange } = options;
+  const { Query: identityQuery, Mutation: identityMutation, ...identityTypes } = buildIdentityResolvers({ identity, signUpEnabled, onMembershipChange });
+  const { Query: billingQuery, Mutation: billingMutation, ...billingTypes } = buildBillingResolvers();
+  const resolvers = {
+    ...identityTypes,
+    ...billingTypes,
+    Query: { ...identityQuery, ...billingQuery },
+    // Every domain's mutations are audited alike: one record per executed mutation field.
+    Mutation: auditMutations({ ...identityMutation, ...billingMutation }, options.audit),
+  };
+  const schema = createSchema<GraphQLContext>({ typeDefs, resolvers: [resolvers, auditResolvers] });
   const limits = graphqlLimits({ limits: options.requestLimits, development, persistedOperations: options.persistedOperations });
   return createYoga<ServerContext, Omit<GraphQLContext, keyof ServerContext>>({
     schema,
@@ -62,7 +82,16 @@ export function buildYoga(options: YogaOptions) {
       // Errors reach the log through createMaskError, with their cause.
       error: (...args) => logger.debug(args.map(String).join(" ")),
     },
-    context: () => ({ identity, auth, logger, oidcIssuer, provisioningIssuers, loaders: createLoaders(identity) }),
+    context: () => ({
+      identity,
+      billing,
+      auth,
+      logger,
+      oidcIssuer,
+      provisioningIssuers,
+      loaders: createIdentityLoaders(identity),
+      billingLoaders: createBillingLoaders(billing),
+    }),
     plugins: [...limits.plugins, useInputErrorCodes(), useHttpStatus(), useRateLimit(), ...(options.upstreamCallsHeader ? [useUpstreamCallsHeader()] : []), ...(options.jit ? [useJitQueries()] : [])],
   });
 }

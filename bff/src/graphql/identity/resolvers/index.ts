@@ -1,7 +1,7 @@
-import type { AuthPrincipal } from "../../auth/principal.js";
-import type { GraphQLContext } from "../context.js";
-import { forbidden } from "../errors.js";
-import { identityResolvers, identityTypeResolvers, type IdentityOpsDeps } from "../onboarding/identity-resolvers.js";
+import type { AuthPrincipal } from "../../../auth/principal.js";
+import type { GraphQLContext } from "../../context.js";
+import { forbidden } from "../../errors.js";
+import { identityResolvers, identityTypeResolvers, type IdentityOpsDeps } from "../../onboarding/identity-resolvers.js";
 import { mutationResolvers } from "./mutations.js";
 import { queryResolvers } from "./queries.js";
 import { typeResolvers } from "./types.js";
@@ -12,7 +12,7 @@ function personOf(p: AuthPrincipal) {
   return p.claims;
 }
 
-export function buildResolvers(deps: IdentityOpsDeps) {
+export function buildIdentityResolvers(deps: IdentityOpsDeps) {
   const ops = identityResolvers<GraphQLContext>(deps, (ctx) => personOf(ctx.principal));
   return {
     ...identityTypeResolvers,

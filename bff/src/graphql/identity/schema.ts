@@ -1,18 +1,12 @@
-import { identityMutationFields, identityQueryFields, identityTypeDefs } from "./onboarding/schema.js";
+import { identityMutationFields, identityQueryFields, identityTypeDefs } from "../onboarding/schema.js";
 
-/** The GraphQL contract of the edge (identity part). */
+/** The identity part of the edge's GraphQL contract: it declares Query and Mutation, which other domains extend. */
 export const typeDefs = /* GraphQL */ `
   ${identityTypeDefs}
 
   enum PrincipalKind {
     USER
     API_KEY
-  }
-
-  type PageInfo {
-    "Pass as \`after\` to get the next page; null on the last page."
-    endCursor: String
-    hasNextPage: Boolean!
   }
 
   type Account {

@@ -1,7 +1,7 @@
-import type { GraphQLContext } from "../context.js";
-import { forbidden } from "../errors.js";
-import { can, requireAction } from "../permissions.js";
-import { connection, pageRequest, type PageArgs } from "./pagination.js";
+import type { GraphQLContext } from "../../context.js";
+import { forbidden } from "../../errors.js";
+import { can, requireAction } from "../../permissions.js";
+import { connection, pageRequest, type PageArgs } from "../../pagination.js";
 
 type Id = { id: string };
 

@@ -3,9 +3,9 @@ import type { ApiKey, ApiKeyRotation } from "@apgms/proto/apgms/identity/v1/api_
 import type { Session } from "@apgms/proto/apgms/identity/v1/session";
 import { InvitationState, type Invitation } from "@apgms/proto/apgms/identity/v1/invitation";
 import type { User } from "@apgms/proto/apgms/identity/v1/user";
-import type { GraphQLContext } from "../context.js";
-import { can } from "../permissions.js";
-import { connection, pageRequest, type PageArgs } from "./pagination.js";
+import type { GraphQLContext } from "../../context.js";
+import { can } from "../../permissions.js";
+import { connection, pageRequest, type PageArgs } from "../../pagination.js";
 
 /** Field resolvers mapping proto messages onto the GraphQL types. */
 export const typeResolvers = {

@@ -1,9 +1,9 @@
 import { Role } from "@apgms/proto/apgms/identity/v1/user";
 import { GraphQLError } from "graphql";
-import type { GraphQLContext } from "../context.js";
-import { badInput, forbidden } from "../errors.js";
+import type { GraphQLContext } from "../../context.js";
+import { badInput, forbidden } from "../../errors.js";
 import { NotFoundError } from "@apgms/common/errors";
-import { can, requireAction } from "../permissions.js";
+import { can, requireAction } from "../../permissions.js";
 
 type Id = { id: string };
 type Nullable<T> = { [K in keyof T]?: T[K] | null };

@@ -1,36 +1,15 @@
 import DataLoader from "dataloader";
-import { NotFoundError, toServiceError } from "@apgms/common/errors";
 import type { PageRequest } from "@apgms/proto/apgms/common/v1/pagination";
 import type { Account } from "@apgms/proto/apgms/identity/v1/account";
 import type { ListUsersResponse, User } from "@apgms/proto/apgms/identity/v1/user";
-import type { IdentityClients } from "../identity-clients.js";
-import type { Loaders } from "./context.js";
+import type { IdentityClients } from "../../identity-clients.js";
+import { BATCH_SIZE, byId, notFound } from "../batch-load.js";
 
-/** The most ids one BatchGet… call carries (the services take up to 500). */
-export const BATCH_SIZE = 500;
-
-/** What the service would have answered for this id alone (NOT_FOUND), as the gRPC error the edge maps. */
-function notFound(kind: string, id: string): Error {
-  const status = toServiceError(new NotFoundError(kind, id));
-  return Object.assign(new Error(`${status.code} ${status.details}`), status);
-}
-
-/**
- * A DataLoader batch function over a Get (one key) and a BatchGet (several):
- * a lone id costs the same call as before, a list's related objects one call
- * in all. Ids the batch left out fail alone, with the NOT_FOUND the Get would
- * have given; an error of the whole call fails every key.
- */
-function byId<V extends { id: string }>(
-  get: (id: string) => Promise<V>,
-  batchGet: (ids: string[]) => Promise<V[]>,
-  missing: (id: string) => Error,
-) {
-  return async (ids: readonly string[]): Promise<Array<V | Error>> => {
-    if (ids.length === 1) return [await get(ids[0]!).catch((err: Error) => err)];
-    const found = new Map((await batchGet([...ids])).map((v) => [v.id, v]));
-    return ids.map((id) => found.get(id) ?? missing(id));
-  };
+export interface IdentityLoaders {
+  account(id: string): Promise<Account>;
+  user(id: string): Promise<User>;
+  /** One page of an account's users. */
+  accountUsers(accountId: string, page: PageRequest): Promise<ListUsersResponse>;
 }
 
 /**
@@ -40,7 +19,7 @@ function byId<V extends { id: string }>(
  * page of 50 users with their accounts is two gRPC calls. Users that a page
  * brought are not fetched again by id.
  */
-export function createLoaders(identity: IdentityClients): Loaders {
+export function createIdentityLoaders(identity: IdentityClients): IdentityLoaders {
   const user = new DataLoader<string, User>(
     byId(
       async (userId) => (await identity.users.getUser({ userId })).user!,
