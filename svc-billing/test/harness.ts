@@ -2,13 +2,13 @@
 // generated clients talking to it through common's connect().
 import path from "node:path";
 import { randomUUID } from "node:crypto";
-import { connect, createLogger, TenantReader, type CallOverrides, type GrpcServerHandle, type Principal } from "@apgms/common";
+import { connect, createLogger, streamCall, TenantReader, type CallOverrides, type GrpcServerHandle, type Principal } from "@apgms/common";
 import { deployMigrations } from "@apgms/common/migrate/index";
 import { createTestDatabase, type TestDatabase } from "@apgms/common/testing/database";
 import { testMinter, testVerifier } from "@apgms/common/testing/service-keys";
 import { CampaignServiceClient } from "@apgms/proto/apgms/billing/v1/campaign";
 import { OfferServiceClient } from "@apgms/proto/apgms/billing/v1/offer";
-import { TransactionServiceClient } from "@apgms/proto/apgms/billing/v1/transaction";
+import { TransactionServiceClient, type ExportTransactionsRequest, type ExportTransactionsResponse } from "@apgms/proto/apgms/billing/v1/transaction";
 import type { ServiceError } from "@grpc/grpc-js";
 import { expect } from "chai";
 import { APP_ROLE, createPrisma } from "../src/db/client.js";
@@ -39,8 +39,15 @@ export function clientsFor(address: string) {
     campaigns: made.campaigns.client,
     offers: made.offers.client,
     transactions: made.transactions.client,
-    /** The raw grpc-js clients (server streams: ExportTransactions). */
-    raw: { transactions: made.transactions.raw },
+    /** ExportTransactions: every message of the stream, collected. */
+    async exportTransactions(request: ExportTransactionsRequest, overrides: CallOverrides): Promise<ExportTransactionsResponse[]> {
+      const out: ExportTransactionsResponse[] = [];
+      const raw = made.transactions.raw;
+      for await (const message of streamCall((r: ExportTransactionsRequest, md, o) => raw.exportTransactions(r, md, o), request, { context: overrides.context, credentials: opts.credentials })) {
+        out.push(message);
+      }
+      return out;
+    },
     close: () => Object.values(made).forEach((m) => m.raw.close()),
   };
 }

@@ -206,6 +206,8 @@ describe("redemption (billing.redeem)", function () {
 
   it("lists newest first with filters and exports every row oldest first", async () => {
     const t = h.tenant();
+    const stranger = h.tenant();
+    const other0 = () => stranger;
     const campaignId = await makeCampaign(h.prisma, t.tenantId);
     const offerId = await makeOffer(h.prisma, t.tenantId, campaignId);
     const ids: string[] = [];
@@ -220,8 +222,11 @@ describe("redemption (billing.redeem)", function () {
     expect(seen).to.deep.equal([...ids].reverse());
     const one = await h.transactions.listTransactions({ page: undefined, filter: { campaignId: "", offerId: "", statuses: [], kind: 0, customerRef: "c-3", startTime: undefined, endTime: undefined } }, t.ctx);
     expect(one.transactions.map((x) => x.id)).to.deep.equal([ids[3]]);
+    const exported = await h.exportTransactions({ filter: { campaignId, offerId: "", statuses: [], kind: 0, customerRef: "", startTime: undefined, endTime: undefined } }, t.ctx);
+    expect(exported.flatMap((m) => m.transactions.map((x) => x.id))).to.deep.equal(ids);
     // Another tenant sees none of them.
-    const other = h.tenant();
+    expect(await h.exportTransactions({ filter: undefined }, other0().ctx)).to.deep.equal([]);
+    const other = other0();
     await expectError(h.transactions.getTransaction({ transactionId: ids[0]! }, other.ctx), status.NOT_FOUND);
     await expectError(h.transactions.refundTransaction({ transactionId: ids[0]!, amount: undefined, reason: "", idempotencyKey: "" }, other.ctx), status.NOT_FOUND);
     await expectError(h.transactions.redeem(request({ offerId }), other.ctx), status.NOT_FOUND);

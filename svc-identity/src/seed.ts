@@ -22,8 +22,10 @@ import { API_KEY_SCOPES } from "./domain/scopes.js";
 const seedSchema = configSchema.pick({ DATABASE_URL: true, REDIS_URL: true, REDIS_KEY_PREFIX: true, READ_CACHE_ENABLED: true, READ_CACHE_TTL_SECONDS: true }).extend({
   DEV_OIDC_ISSUER: z.string().url().default("http://127.0.0.1:4001"),
   DEMO_API_KEY_FILE: z.string().min(1).default(".dev/demo-api-key"),
+  /** Where the demo tenant's id is written, for the other services' seeds (they never read identity's tables). */
+  DEMO_TENANT_FILE: z.string().min(1).default(".dev/demo-tenant-id"),
 });
-type SeedConfig = Pick<z.infer<typeof seedSchema>, "DEV_OIDC_ISSUER" | "DEMO_API_KEY_FILE">;
+type SeedConfig = Pick<z.infer<typeof seedSchema>, "DEV_OIDC_ISSUER" | "DEMO_API_KEY_FILE"> & Partial<Pick<z.infer<typeof seedSchema>, "DEMO_TENANT_FILE">>;
 
 export const DEMO = {
   tenant: { name: "Demo Co", slug: "demo" },
@@ -83,6 +85,11 @@ export async function seed(prisma: PrismaClient, cache: IdentityCache, config: S
   const tenantId = tenant.id;
   const asTenant = <R>(fn: (tx: Tx) => Promise<R>) => withTenant<Tx, R>(prisma, tenantId, fn);
   lines.push(`tenant   ${tenant.name} (slug ${tenant.slug}, id ${tenant.id}) ${said(tenantCreated)}`);
+  if (config.DEMO_TENANT_FILE) {
+    const tenantFile = path.resolve(config.DEMO_TENANT_FILE);
+    await mkdir(path.dirname(tenantFile), { recursive: true });
+    await writeFile(tenantFile, `${tenant.id}\n`);
+  }
 
   let account = await asTenant((tx) => findAccountByName(tx, tenantId, DEMO.account));
   const accountCreated = tenantCreated || !account;

@@ -4,6 +4,7 @@ import {
   type CallOptions,
   type ChannelCredentials,
   type Client,
+  type ClientReadableStream,
   type ClientUnaryCall,
   type ServiceDefinition,
   type ServiceError,
@@ -118,4 +119,36 @@ export function connect<C extends Client>(
     ...(options.channel ? { channelOverride: options.channel } : {}),
   });
   return { client: promiseClient(raw, Ctor.service, options), raw };
+}
+
+export interface StreamCallOptions {
+  /** The call's tenant and principal (default: the current context). */
+  context?: RequestContext;
+  credentials?: CallCredentialSource;
+  /** The whole stream's deadline (default 10 min: an export may be long). */
+  timeoutMs?: number;
+}
+
+/**
+ * A server-streaming call with the metadata promiseClient's calls carry (the
+ * service token, the request id), as an async iterable of its messages: a
+ * consumer that reads slowly slows the server down (back-pressure), and the
+ * stream's error status is thrown from the loop. Not retried: a consumer
+ * that needs to resume keeps its own position.
+ */
+export async function* streamCall<Req, Res>(
+  start: (request: Req, metadata: Metadata, options: Partial<CallOptions>) => ClientReadableStream<Res>,
+  request: Req,
+  options: StreamCallOptions = {},
+): AsyncGenerator<Res> {
+  const ctx = options.context ?? currentContext();
+  const md = await metadataFor(ctx, options.credentials);
+  if (ctx) ctx.upstreamCalls = (ctx.upstreamCalls ?? 0) + 1;
+  const call = start(request, md, { deadline: Date.now() + (options.timeoutMs ?? 600_000) });
+  try {
+    for await (const message of call) yield message as Res;
+  } finally {
+    // A consumer that stops early cancels the server's work.
+    call.cancel();
+  }
 }
