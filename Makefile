@@ -11,13 +11,16 @@ MAKEFLAGS += --no-print-directory
 # owns nothing); migrations run as the tables' owner.
 DATABASE_URL ?= postgres://apgms_identity_app@127.0.0.1:5432/apgms_dev
 MIGRATION_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/apgms_dev
+# svc-billing connects as its own row-level-security role, to the same database.
+BILLING_DATABASE_URL ?= postgres://apgms_billing_app@127.0.0.1:5432/apgms_dev
 REDIS_URL ?= redis://127.0.0.1:6379
 NATS_URL ?= nats://127.0.0.1:4222
-export DATABASE_URL MIGRATION_DATABASE_URL REDIS_URL NATS_URL
+export DATABASE_URL MIGRATION_DATABASE_URL BILLING_DATABASE_URL REDIS_URL NATS_URL
 
 # Local dev processes (scripts/dev.mjs and `make token` read these).
 DEV_OIDC_PORT ?= 4001
 GRPC_PORT ?= 50051
+BILLING_GRPC_PORT ?= 50052
 HTTP_PORT ?= 4000
 DEV_OIDC_KEY_DIR ?= .dev/oidc
 OIDC_AUDIENCE ?= apgms
@@ -123,10 +126,11 @@ migrate: services build
 seed: migrate
 	@mkdir -p .dev
 	DEV_OIDC_ISSUER='$(DEV_OIDC_ISSUER)' node svc-identity/dist/src/seed.js
+	DATABASE_URL='$(BILLING_DATABASE_URL)' node svc-billing/dist/src/seed.js
 
 # ---- run ------------------------------------------------------------------------
 dev: preflight seed
-	@DEV_OIDC_PORT='$(DEV_OIDC_PORT)' GRPC_PORT='$(GRPC_PORT)' HTTP_PORT='$(HTTP_PORT)' \
+	@DEV_OIDC_PORT='$(DEV_OIDC_PORT)' GRPC_PORT='$(GRPC_PORT)' BILLING_GRPC_PORT='$(BILLING_GRPC_PORT)' HTTP_PORT='$(HTTP_PORT)' \
 	  DEV_OIDC_ISSUER='$(DEV_OIDC_ISSUER)' DEV_OIDC_KEY_DIR='$(DEV_OIDC_KEY_DIR)' OIDC_AUDIENCE='$(OIDC_AUDIENCE)' \
 	  node scripts/dev.mjs
 

@@ -6,17 +6,21 @@
 // ready before starting the next:
 //   [oidc]      node bff/dist/src/dev-oidc/main.js   ready: GET /.well-known/openid-configuration = 200
 //   [identity]  node svc-identity/dist/src/main.js   ready: gRPC port accepts TCP
+//   [billing]   node svc-billing/dist/src/main.js    ready: gRPC port accepts TCP
 //   [bff]       node bff/dist/src/main.js            ready: GET /readyz = 200
-// then prints how to use it. Ctrl-C / SIGTERM / SIGHUP stop the children in
+// then prints how to use it, and only then loads the demo tenant's large data
+// in the background ([seed]: DEV_SEED_TRANSACTIONS redemptions, 30,000 by
+// default, with its progress), so the first query never waits for it. Ctrl-C / SIGTERM / SIGHUP stop the children in
 // reverse order (SIGTERM, then SIGKILL after DEV_STOP_GRACE_MS, 10 s) and exit
 // 0; a second Ctrl-C kills at once (more SIGTERMs/SIGHUPs do not). If a child
 // dies, or is not ready within DEV_READY_TIMEOUT_MS (60 s), the others are
 // stopped and this exits 1.
 //
-// Environment (all optional): DEV_OIDC_PORT (4001), GRPC_PORT (50051),
+// Environment (all optional): DEV_OIDC_PORT (4001), GRPC_PORT (50051), BILLING_GRPC_PORT (50052),
 // HTTP_PORT (4000), DEV_OIDC_ISSUER (http://127.0.0.1:$DEV_OIDC_PORT),
 // DEV_OIDC_KEY_DIR (.dev/oidc), OIDC_AUDIENCE (apgms),
 // DATABASE_URL (as svc-identity's row-level-security role, apgms_identity_app),
+// BILLING_DATABASE_URL (as svc-billing's, apgms_billing_app),
 // REDIS_URL, NATS_URL, NODE_ENV (development), DEV_SIGN_IN_USERS
 // (the four demo users; empty turns GraphiQL's sign-in bar off),
 // DEV_SERVICE_KEY_DIR (.dev/service-token: the Ed25519 pair the bff signs its
@@ -48,12 +52,15 @@ function intEnv(name, fallback) {
 
 const oidcPort = intEnv("DEV_OIDC_PORT", 4001);
 const grpcPort = intEnv("GRPC_PORT", 50051);
+const billingPort = intEnv("BILLING_GRPC_PORT", 50052);
+const seedTransactions = intEnv("DEV_SEED_TRANSACTIONS", 30_000);
 const httpPort = intEnv("HTTP_PORT", 4000);
 const readyTimeoutMs = intEnv("DEV_READY_TIMEOUT_MS", 60_000);
 const stopGraceMs = intEnv("DEV_STOP_GRACE_MS", 10_000);
 const keyDir = env.DEV_OIDC_KEY_DIR || ".dev/oidc";
 const audience = env.OIDC_AUDIENCE || "apgms";
 const databaseUrl = env.DATABASE_URL || "postgres://apgms_identity_app@127.0.0.1:5432/apgms_dev";
+const billingDatabaseUrl = env.BILLING_DATABASE_URL || "postgres://apgms_billing_app@127.0.0.1:5432/apgms_dev";
 const redisUrl = env.REDIS_URL || "redis://127.0.0.1:6379";
 const natsUrl = env.NATS_URL || "nats://127.0.0.1:4222";
 const nodeEnv = env.NODE_ENV || "development";
@@ -111,6 +118,21 @@ const services = [
     ready: () => tcpOk(HOST, grpcPort),
   },
   {
+    name: "billing",
+    color: "34",
+    script: "svc-billing/dist/src/main.js",
+    port: billingPort,
+    env: {
+      ...common,
+      DATABASE_URL: billingDatabaseUrl,
+      GRPC_PORT: String(billingPort),
+      PAGE_TOKEN_SECRET: env.PAGE_TOKEN_SECRET || "development-only-page-token-key-not-secret",
+      SERVICE_TOKEN_PUBLIC_KEYS: env.SERVICE_TOKEN_PUBLIC_KEYS || devServiceKeys.publicKeyPem,
+    },
+    what: `gRPC ${HOST}:${billingPort}`,
+    ready: () => tcpOk(HOST, billingPort),
+  },
+  {
     name: "bff",
     color: "33",
     script: "bff/dist/src/main.js",
@@ -119,6 +141,7 @@ const services = [
       ...common,
       HTTP_PORT: String(httpPort),
       IDENTITY_GRPC_ADDRESS: `${HOST}:${grpcPort}`,
+      BILLING_GRPC_ADDRESS: `${HOST}:${billingPort}`,
       OIDC_ISSUER: issuer,
       OIDC_AUDIENCE: audience,
       // Any email can sign up for a tenant of its own in development.
@@ -248,7 +271,7 @@ function shutdown(code) {
 function onSignal(sig) {
   if (!stopping) {
     process.stdout.write("\n");
-    log(`${sig}: stopping (bff, identity, oidc); Ctrl-C again to kill at once`);
+    log(`${sig}: stopping (${[...services].reverse().map((x) => x.name).join(", ")}); Ctrl-C again to kill at once`);
     void shutdown(0);
   } else if (sig === "SIGINT" && !forced) {
     forced = true;
@@ -302,7 +325,7 @@ function banner() {
     b("APGMS is running") + "   (Ctrl-C stops everything)",
     "",
     `GraphQL    ${b(graphqlUrl)}   (open it in a browser: GraphiQL, "Sign in as" a demo user)`,
-    `Issuer     ${issuer}   identity gRPC ${HOST}:${grpcPort}`,
+    `Issuer     ${issuer}   identity gRPC ${HOST}:${grpcPort}   billing gRPC ${HOST}:${billingPort}`,
     "",
     `Demo users ${demoUsers.join("  ")}`,
     `Token      ${mk} token USER=owner@demo.apgms.dev`,
@@ -327,4 +350,34 @@ for (const s of services) {
   start(s);
   if (!(await waitReady(s))) break;
 }
-if (!stopping) banner();
+if (!stopping) {
+  banner();
+  loadLargeDemoData();
+}
+
+/**
+ * The demo tenant's transactions, after the banner: a child that is not one of
+ * the services (its end is not a failure), printing its progress as [seed].
+ */
+function loadLargeDemoData() {
+  if (seedTransactions === 0) return;
+  const seed = {
+    name: "seed",
+    color: "32",
+    script: "svc-billing/dist/src/seed.js",
+    env: { ...common, DATABASE_URL: billingDatabaseUrl },
+  };
+  log(`loading ${seedTransactions} demo transactions in the background (DEV_SEED_TRANSACTIONS=0 skips it)`);
+  const child = spawn(process.execPath, [seed.script, "--transactions", String(seedTransactions)], {
+    cwd: root,
+    env: { ...env, ...seed.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const pre = paint(seed.color, "[seed]") + " ".repeat(width - 6);
+  readline.createInterface({ input: child.stdout, crlfDelay: Infinity }).on("line", (l) => process.stdout.write(`${pre}${l}\n`));
+  readline.createInterface({ input: child.stderr, crlfDelay: Infinity }).on("line", (l) => process.stderr.write(`${pre}${l}\n`));
+  child.once("exit", (code) => {
+    if (code !== 0 && !stopping) logErr(`the demo transactions did not load (exit ${code}); everything else runs`);
+  });
+  process.on("exit", () => child.kill("SIGKILL"));
+}

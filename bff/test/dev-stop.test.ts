@@ -37,6 +37,7 @@ describe("make dev stopped by one SIGTERM to its process group", function () {
   before(async () => {
     db = await createTestDatabase({ prefix: "devstop" });
     await deployMigrations({ databaseUrl: db.url, schema: "identity", migrationsDir: path.join(repoRoot, "svc-identity/prisma/migrations") });
+    await deployMigrations({ databaseUrl: db.url, schema: "billing", migrationsDir: path.join(repoRoot, "svc-billing/prisma/migrations") });
     dir = await mkdtemp(path.join(tmpdir(), "apgms-devstop-"));
   });
   after(async () => {
@@ -45,7 +46,7 @@ describe("make dev stopped by one SIGTERM to its process group", function () {
   });
 
   it("drains every process once, even when make forwards the signal again, and dev.mjs exits 0", async () => {
-    const ports = { DEV_OIDC_PORT: await freePort(), GRPC_PORT: await freePort(), HTTP_PORT: await freePort() };
+    const ports = { DEV_OIDC_PORT: await freePort(), GRPC_PORT: await freePort(), BILLING_GRPC_PORT: await freePort(), HTTP_PORT: await freePort() };
     const makefile = path.join(dir, "Makefile");
     await writeFile(makefile, `dev:\n\t@node scripts/dev.mjs\n`);
     const make = spawn("make", ["-f", makefile, "dev"], {
@@ -56,6 +57,9 @@ describe("make dev stopped by one SIGTERM to its process group", function () {
         ...process.env,
         ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
         DATABASE_URL: db.urlAs("apgms_identity_app"),
+        BILLING_DATABASE_URL: db.urlAs("apgms_billing_app"),
+        // No demo tenant in this database: nothing to load after the banner.
+        DEV_SEED_TRANSACTIONS: "0",
         DEV_OIDC_KEY_DIR: path.join(dir, "oidc"),
         LOG_LEVEL: "warn",
         NO_COLOR: "1",
@@ -76,7 +80,7 @@ describe("make dev stopped by one SIGTERM to its process group", function () {
     const [, makeSignal] = await exited;
 
     expect(out).to.not.match(/SIGKILL|killing/i);
-    for (const name of ["bff", "identity", "oidc"]) expect(out).to.include(`[dev]      ${name} stopped (code 0)`);
+    for (const name of ["bff", "billing", "identity", "oidc"]) expect(out).to.include(`[dev]      ${name} stopped (code 0)`);
     expect(out).to.include("all stopped; exit 0");
     // GNU make ends itself with the signal it got, once its recipe has exited.
     expect(makeSignal).to.equal("SIGTERM");
