@@ -45,6 +45,7 @@ async function setUp() {
   const db = await createTestDatabase({ prefix: "bench" });
   onCleanup(() => db.drop());
   await deployMigrations({ databaseUrl: db.url, schema: "identity", migrationsDir: path.join(root, "svc-identity/prisma/migrations") });
+  await deployMigrations({ databaseUrl: db.url, schema: "billing", migrationsDir: path.join(root, "svc-billing/prisma/migrations") });
   // The seed and svc-identity run as its row-level-security role, as in production.
   const appUrl = db.urlAs("apgms_identity_app");
   const oidcPort = await freePort();
@@ -70,22 +71,50 @@ async function setUp() {
      RETURNING id`,
     [issuer, COLD_USERS],
   );
+  // Billing (issue 8): the demo catalog, and an active campaign whose offer has no limit, for the redemption scenarios.
+  const tenant = await pg.query("SELECT id FROM identity.tenants WHERE slug = 'demo'");
+  const demoTenantId = tenant.rows[0].id;
+  execFileSync(process.execPath, [path.join(root, "svc-billing/dist/src/seed.js")], {
+    env: { ...process.env, DATABASE_URL: db.urlAs("apgms_billing_app"), DEMO_TENANT_ID: demoTenantId, LOG_LEVEL: "warn" },
+    stdio: "ignore",
+  });
+  const bench = await pg.query(
+    `WITH c AS (INSERT INTO billing.campaigns (tenant_id, id, name, state, currency) VALUES ($1, gen_random_uuid(), 'Bench', 'active', 'EUR') RETURNING id)
+     INSERT INTO billing.offers (tenant_id, id, campaign_id, name, value_kind, amount_off_minor, code_kind)
+     SELECT $1, gen_random_uuid(), c.id, 'Bench 1 EUR', 'amount', 100, 'none' FROM c RETURNING id, campaign_id`,
+    [demoTenantId],
+  );
   // Statistics as autovacuum would have them by now: the planner must know the tables' sizes.
   await pg.query("ANALYZE");
   await pg.end();
-  return { db, appUrl, keyDir, issuer, quietSubject: demo.quietSubject, userId: rows[0].id, coldIds: cold.rows.map((r) => r.id) };
+  return {
+    db,
+    appUrl,
+    keyDir,
+    issuer,
+    quietSubject: demo.quietSubject,
+    userId: rows[0].id,
+    coldIds: cold.rows.map((r) => r.id),
+    demoTenantId,
+    benchOfferId: bench.rows[0].id,
+    benchCampaignId: bench.rows[0].campaign_id,
+  };
 }
 
 /** Every server the scenarios may use, by key; `needs` are started with it. */
-async function processSpecs({ db, appUrl, issuer }) {
+async function processSpecs({ db, appUrl, issuer, demoTenantId, benchOfferId, benchCampaignId }) {
   const port = async () => String(await freePort());
-  const [grpc, openGrpc, coldGrpc, bareGrpc] = await Promise.all([port(), port(), port(), port()]);
+  const [grpc, openGrpc, coldGrpc, bareGrpc, billingGrpc] = await Promise.all([port(), port(), port(), port(), port()]);
   const redisPrefix = `apgms-bench-${randomBytes(4).toString("hex")}:`;
   // The edge signs a service token for every gRPC call; svc-identity verifies it.
   const { generateServiceKeyPair } = require(path.join(root, "common/dist/src/service-token-keys.js"));
   const serviceKeys = generateServiceKeyPair();
   const identityFile = path.join(root, "svc-identity/dist/src/main.js");
   const bffFile = path.join(root, "bff/dist/src/main.js");
+  const billingFile = path.join(root, "svc-billing/dist/src/main.js");
+  const barePgPort = await port();
+  const billingNatsPrefix = `bench-${randomBytes(4).toString("hex")}`;
+  onCleanup(() => require(path.join(root, "common/dist/src/testing/nats.js")).deleteTestStreams(billingNatsPrefix).catch(() => {}));
   const identityEnv = {
     DATABASE_URL: appUrl,
     GRPC_PORT: grpc,
@@ -98,6 +127,7 @@ async function processSpecs({ db, appUrl, issuer }) {
     NODE_ENV: "production",
     LOG_LEVEL: "warn",
     IDENTITY_GRPC_ADDRESS: `127.0.0.1:${grpc}`,
+    BILLING_GRPC_ADDRESS: `127.0.0.1:${billingGrpc}`,
     REDIS_KEY_PREFIX: redisPrefix,
     OIDC_ISSUER: issuer,
     OIDC_AUDIENCE: "apgms",
@@ -125,7 +155,29 @@ async function processSpecs({ db, appUrl, issuer }) {
     identityOpen: { name: "svc-identity-open", file: identityFile, env: { ...identityEnv, DATABASE_URL: db.url, GRPC_PORT: openGrpc, REDIS_KEY_PREFIX: `${redisPrefix}identity-open:` } },
     // The same service with its read cache off: every GetUser reads Postgres.
     identityCold: { name: "svc-identity-cold", file: identityFile, env: { ...identityEnv, GRPC_PORT: coldGrpc, READ_CACHE_ENABLED: "false", REDIS_KEY_PREFIX: `${redisPrefix}identity-cold:` } },
-    bff: await edge("bff", {}, ["identity"]),
+    // svc-billing as in production: its role, its cache, its outbox relayed to NATS (a prefix of the run's own).
+    billing: {
+      name: "svc-billing",
+      file: billingFile,
+      env: {
+        DATABASE_URL: db.urlAs("apgms_billing_app"),
+        GRPC_PORT: billingGrpc,
+        LOG_LEVEL: "warn",
+        PAGE_TOKEN_SECRET: randomBytes(32).toString("hex"),
+        SERVICE_TOKEN_PUBLIC_KEYS: serviceKeys.publicKeyPem,
+        REDIS_KEY_PREFIX: `${redisPrefix}billing:`,
+        NATS_PREFIX: billingNatsPrefix,
+      },
+    },
+    bff: await edge("bff", {}, ["identity", "billing"]),
+    // The same rows a redemption writes, one raw INSERT each through pg, behind bare node:http.
+    barePgInsert: {
+      name: "bare-pg-insert",
+      file: path.join(root, "scripts/bench/bare-pg-insert.cjs"),
+      env: { DATABASE_URL: db.url, TENANT_ID: demoTenantId, CAMPAIGN_ID: benchCampaignId, OFFER_ID: benchOfferId, PORT: barePgPort },
+      url: `http://127.0.0.1:${barePgPort}/graphql`,
+      ready: (child) => child.readyLine("listening"),
+    },
     // The same edge with its principal and session caches off: every request
     // resolves the user and touches the session over gRPC (the token's RS256
     // verification stays cached). Shows what the caches buy.

@@ -65,6 +65,14 @@ export function printTargets(selected, summary, calls) {
   target("svc-identity <= 150 µs CPU per warm GetUser", ["edge user(id), warm"], (edge) => [met(edge.service <= 150), `${edge.service.toFixed(0)} µs/req`]);
   target("cold user(id) (a cache miss each request): svc-identity <= 400 µs CPU per request", ["edge user(id), cache miss"], (edge) => [met(edge.service <= 400), `${edge.service.toFixed(0)} µs/req`]);
   target("cold user(id) (read cache off): svc-identity <= 400 µs CPU per request", ["edge user(id), cache off"], (edge) => [met(edge.service <= 400), `${edge.service.toFixed(0)} µs/req`]);
+  target("redemptions end to end at >= 0.30x one raw INSERT each through pg", ["edge redeem", "baseline redeem (raw pg INSERT)"], (edge, base) => [
+    met(edge.rps / base.rps >= 0.3),
+    `${(edge.rps / base.rps).toFixed(2)}x: ${edge.rps.toFixed(0)} vs ${base.rps.toFixed(0)} per second`,
+  ]);
+  target("a Redis-warm campaign read at >= 0.90x the bare static query", ["edge campaign(id), warm", "bare Yoga+express, static me"], (edge, base) => [
+    met(edge.rps / base.rps >= 0.9),
+    `${(edge.rps / base.rps).toFixed(2)}x`,
+  ]);
   target("users(50) at >= 0.80x its baseline's req/s with exactly 2 gRPC calls per request", ["edge users(50)", "baseline users(50)"], (edge, base) => {
     const counts = calls.get("edge users(50)") ?? [];
     const known = counts.length > 0 && counts.every((c) => c !== null);

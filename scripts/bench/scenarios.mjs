@@ -8,6 +8,13 @@ const userById = (id) => JSON.stringify({ query: `{ user(id: "${id}") { id email
 const USERS_50 = JSON.stringify({ query: "{ users(first: 50) { nodes { id email role account { name } } } }" });
 
 const BARE_ME = "bare Yoga+express, static me";
+const BASE_REDEEM = "baseline redeem (raw pg INSERT)";
+const campaignById = (id) => JSON.stringify({ query: `{ campaign(id: "${id}") { id name state currency budget { spend { amountMinor currency } redemptions } } }` });
+const redeem = (offerId, customerRef) =>
+  JSON.stringify({
+    query: "mutation R($input: RedeemInput!) { redeem(input: $input) { id discount { amountMinor currency } } }",
+    variables: { input: { offerId, customerRef, orderAmount: { amountMinor: 10000, currency: "EUR" } } },
+  });
 const BASE_USER = "baseline user(id)";
 const BASE_USERS = "baseline users(50)";
 
@@ -42,6 +49,23 @@ export const SCENARIOS = [
   { name: "edge user(id), cache off", edge: "bffCold", service: "identityCold", auth: "jwt", baseline: BASE_USER, body: (f) => userById(f.userId), check: (d) => d.user?.id },
   { name: BASE_USERS, edge: "bareGrpcYoga", service: "bareGrpcService", body: () => USERS_50, check: (d) => d.users?.nodes?.length === 50 },
   { name: "edge users(50)", edge: "bff", service: "identity", auth: "jwt", baseline: BASE_USERS, body: () => USERS_50, check: (d) => d.users?.nodes?.length === 50 },
+  // Billing (issue 8): a redemption end to end (every request a new transaction of a new customer)
+  // beside the same row written by one raw INSERT; a Redis-warm campaign read beside the bare static query.
+  { name: BASE_REDEEM, edge: "barePgInsert", body: () => redeem("", "bench-0"), bodies: () => () => "{}", check: (d) => d.redeem?.id },
+  {
+    name: "edge redeem",
+    edge: "bff",
+    service: "billing",
+    auth: "jwt",
+    baseline: BASE_REDEEM,
+    body: (f) => redeem(f.benchOfferId, "first"),
+    bodies: (f) => {
+      let n = 0;
+      return () => redeem(f.benchOfferId, `customer-${n++}`);
+    },
+    check: (d) => d.redeem?.id,
+  },
+  { name: "edge campaign(id), warm", edge: "bff", service: "billing", auth: "jwt", baseline: BARE_ME, body: (f) => campaignById(f.benchCampaignId), check: (d) => d.campaign?.id },
 ];
 
 /** The scenarios whose name contains `only` (all without it), with the baselines they need, in list order. */
