@@ -1,7 +1,7 @@
 import { Changes, createCacheRedis, jsonCodec, ReadThroughCache, writing as writingChanges, type CachedEntity, type CacheStats, type Logger } from "@apgms/common";
 import type { BillingConfig } from "./config.js";
 import { CAMPAIGN_TIMES, OFFER_TIMES, type CampaignRow, type OfferRow } from "./domain/model.js";
-import type { CodeTarget, OfferTerms } from "./db/redemption.js";
+import type { OfferTerms } from "./db/redemption.js";
 
 /**
  * The rows svc-billing reads through Redis (common's ReadThroughCache).
@@ -14,8 +14,8 @@ export interface BillingCache {
   offers: CachedEntity<OfferRow>;
   /** What a redemption needs of an offer before it runs; immutable, so never invalidated (only expired). */
   offerTerms: CachedEntity<OfferTerms>;
-  /** A code's offer, keyed by the upper-case code; immutable too. */
-  codeTargets: CachedEntity<CodeTarget>;
+  /** The terms of a code's offer, keyed by the upper-case code (one read resolves a redemption's target); immutable too. */
+  codeTerms: CachedEntity<OfferTerms>;
 }
 
 export function billingCache(cache: ReadThroughCache): BillingCache {
@@ -23,7 +23,7 @@ export function billingCache(cache: ReadThroughCache): BillingCache {
     campaigns: cache.entity<CampaignRow>({ name: "campaign", version: 1, codec: jsonCodec(CAMPAIGN_TIMES) }),
     offers: cache.entity<OfferRow>({ name: "offer", version: 1, codec: jsonCodec(OFFER_TIMES) }),
     offerTerms: cache.entity<OfferTerms>({ name: "offer-terms", version: 1, codec: jsonCodec([]) }),
-    codeTargets: cache.entity<CodeTarget>({ name: "code", version: 1, codec: jsonCodec([]) }),
+    codeTerms: cache.entity<OfferTerms>({ name: "code-terms", version: 1, codec: jsonCodec([]) }),
   };
 }
 

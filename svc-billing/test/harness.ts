@@ -101,6 +101,8 @@ export interface Harness extends Clients {
   prisma: PrismaClient;
   /** As the service's role, like the server under test. */
   appPrisma: PrismaClient;
+  /** The server's one-statement reads as a tenant (its pool). */
+  reader: TenantReader;
   handle: GrpcServerHandle;
   address: string;
   cache: BillingCacheHandle;

@@ -13,10 +13,6 @@ export interface OfferTerms {
   codeKind: CodeKind;
 }
 
-/** A code's offer (a code never moves to another offer). */
-export interface CodeTarget {
-  offerId: string;
-}
 
 /** A bigint column read as text (pg's default for int8), as a number; amounts stay far below 2^53. */
 export function int(value: string | number): number {
@@ -27,20 +23,26 @@ export function int(value: string | number): number {
 
 const optInt = (value: string | number | null): number | null => (value === null ? null : int(value));
 
+type TermsRow = Omit<OfferTerms, "amountOffMinor" | "maxDiscountMinor"> & { amountOffMinor: string | null; maxDiscountMinor: string | null };
+
+const TERMS = `o.id AS "offerId", o.campaign_id AS "campaignId", o.value_kind AS "valueKind", o.percent_bps AS "percentBps",
+  o.amount_off_minor AS "amountOffMinor", o.max_discount_minor AS "maxDiscountMinor", o.code_kind AS "codeKind"`;
+
+const terms = (row: TermsRow | undefined): OfferTerms | null =>
+  row ? { ...row, amountOffMinor: optInt(row.amountOffMinor), maxDiscountMinor: optInt(row.maxDiscountMinor) } : null;
+
 export async function offerTerms(q: TenantQuery, tenantId: string, offerId: string): Promise<OfferTerms | null> {
-  const [row] = await q<{ campaignId: string; valueKind: OfferValueKind; percentBps: number | null; amountOffMinor: string | null; maxDiscountMinor: string | null; codeKind: CodeKind }>(
-    `SELECT campaign_id AS "campaignId", value_kind AS "valueKind", percent_bps AS "percentBps", amount_off_minor AS "amountOffMinor",
-            max_discount_minor AS "maxDiscountMinor", code_kind AS "codeKind"
-       FROM billing.offers WHERE tenant_id = $1 AND id = $2`,
-    [tenantId, offerId],
-  );
-  if (!row) return null;
-  return { ...row, offerId, amountOffMinor: optInt(row.amountOffMinor), maxDiscountMinor: optInt(row.maxDiscountMinor) };
+  const [row] = await q<TermsRow>(`SELECT ${TERMS} FROM billing.offers o WHERE o.tenant_id = $1 AND o.id = $2`, [tenantId, offerId]);
+  return terms(row);
 }
 
-export async function codeTarget(q: TenantQuery, tenantId: string, code: string): Promise<CodeTarget | null> {
-  const [row] = await q<CodeTarget>(`SELECT offer_id AS "offerId" FROM billing.codes WHERE tenant_id = $1 AND code = $2`, [tenantId, code]);
-  return row ?? null;
+/** The terms of the offer a code belongs to (a code never moves to another offer). */
+export async function codeTerms(q: TenantQuery, tenantId: string, code: string): Promise<OfferTerms | null> {
+  const [row] = await q<TermsRow>(
+    `SELECT ${TERMS} FROM billing.codes c JOIN billing.offers o ON o.tenant_id = c.tenant_id AND o.id = c.offer_id WHERE c.tenant_id = $1 AND c.code = $2`,
+    [tenantId, code],
+  );
+  return terms(row);
 }
 
 export interface RedeemCall {

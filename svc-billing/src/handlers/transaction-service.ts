@@ -19,7 +19,7 @@ import {
   type ValidateRedemptionResponse,
 } from "@apgms/proto/apgms/billing/v1/transaction";
 import { writing } from "../cache.js";
-import { callRedeem, codeTarget, offerTerms, type RedeemCall, type RedeemOutcome } from "../db/redemption.js";
+import { callRedeem, codeTerms, offerTerms, type RedeemCall, type RedeemOutcome } from "../db/redemption.js";
 import { refundRedemption } from "../db/refunds.js";
 import { exportBatch, listTransactions, transactionById } from "../db/transactions.js";
 import { discountFor } from "../domain/discount.js";
@@ -55,21 +55,15 @@ async function redeemWithRetry(q: TenantQuery, call: RedeemCall): Promise<Redeem
 export function transactionService(deps: HandlerDeps): ServiceRegistration {
   const queryAs = (tenantId: string): TenantQuery => (text, values) => deps.reader.query(tenantId, text, values);
 
-  /** The offer a redemption targets and its immutable terms, through the cache. */
+  /** The offer a redemption targets and its immutable terms: one cache read (a miss: one statement). */
   async function resolve(tenantId: string, q: TenantQuery, input: RedemptionInput) {
-    let offerId: string;
-    let code: string | null = null;
-    if (input.target.code !== undefined) {
-      code = input.target.code;
-      const found = await deps.cache.codeTargets.get(tenantId, code, () => codeTarget(q, tenantId, code!));
-      if (!found) throw new NotFoundError("code", code);
-      offerId = found.offerId;
-    } else {
-      offerId = input.target.offerId;
-    }
-    const terms = await deps.cache.offerTerms.get(tenantId, offerId, () => offerTerms(q, tenantId, offerId));
-    if (!terms) throw new NotFoundError("offer", offerId);
-    return { terms, code, discount: discountFor(terms, input.orderMinor) };
+    const { code, offerId } = input.target;
+    const terms =
+      code !== undefined
+        ? await deps.cache.codeTerms.get(tenantId, code, () => codeTerms(q, tenantId, code))
+        : await deps.cache.offerTerms.get(tenantId, offerId, () => offerTerms(q, tenantId, offerId));
+    if (!terms) throw code !== undefined ? new NotFoundError("code", code) : new NotFoundError("offer", offerId);
+    return { terms, code: code ?? null, discount: discountFor(terms, input.orderMinor) };
   }
 
   const implementation: TransactionServiceServer = {
