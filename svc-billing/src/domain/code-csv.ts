@@ -3,7 +3,8 @@
 // - At most IMPORT_MAX_BYTES (4 MiB: 100,000 codes of up to 40 characters with CRLF; the
 //   server takes messages up to 8 MiB) and MAX_CODES_PER_CALL codes; UTF-8, a BOM is ignored.
 // - One code per line, or a header row naming a `code` column (any position, any case)
-//   followed by rows whose other columns are ignored. Fields may be double-quoted (RFC 4180,
+//   followed by rows whose other columns are ignored. A first line reading just `code` is
+//   that header, not a code. Fields may be double-quoted (RFC 4180,
 //   "" for a quote), but a field cannot span lines. Blank lines are skipped.
 // - Each code is trimmed and upper-cased, then must be a well-formed code (codes.ts).
 // - A malformed row or a code repeated in the file refuses the whole file, naming the first

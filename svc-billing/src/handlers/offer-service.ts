@@ -13,7 +13,7 @@ import type { Tx } from "../db/client.js";
 import { nameLines, parseCodeCsv } from "../domain/code-csv.js";
 import { assertRoom, code, CODE_MAX, codePattern, MAX_CODES_PER_CALL, normalizeCode } from "../domain/codes.js";
 import { refusedIn } from "../domain/lifecycle.js";
-import type { OfferRow } from "../domain/model.js";
+import type { CampaignRow, OfferRow } from "../domain/model.js";
 import { moneyIn } from "../domain/money.js";
 import * as v from "../domain/validate.js";
 import { codeToProto, codeKindFromProto, offerNeedsCurrency, offerToProto } from "./catalog-to-proto.js";
@@ -36,7 +36,7 @@ async function cachedOffer({ tenantId, cache, q }: ReadScope, id: string): Promi
  */
 async function offersToProto({ tenantId, cache, q }: ReadScope, offers: readonly OfferRow[]) {
   const ids = [...new Set(offers.filter(offerNeedsCurrency).map((o) => o.campaignId))];
-  const campaigns = ids.length === 0 ? new Map() : await cache.campaigns.getMany(tenantId, ids, (missing) => readCampaigns(q, tenantId, missing));
+  const campaigns = ids.length === 0 ? new Map<string, CampaignRow>() : await cache.campaigns.getMany(tenantId, ids, (missing) => readCampaigns(q, tenantId, missing));
   return offers.map((o) => offerToProto(o, campaigns.get(o.campaignId)?.currency ?? ""));
 }
 
@@ -104,8 +104,9 @@ async function offerTakingCodes(db: Tx, tenantId: string, id: string): Promise<O
   if (offer.codeKind !== "unique") {
     throw new FailedPreconditionError(`offer ${id} is CODE_KIND_${offer.codeKind.toUpperCase()}: codes are added to CODE_KIND_UNIQUE offers only`);
   }
-  const campaign = await lockCampaign(db, tenantId, offer.campaignId, "share");
-  if (campaign.state === "ended") throw refusedIn(campaign.id, campaign.state, "add codes to its offers");
+  // Read, not locked: a lock held while 100,000 codes are inserted would stall the campaign's redemptions.
+  const campaign = await db.campaign.findUnique({ where: { tenantId_id: { tenantId, id: offer.campaignId } }, select: { state: true } });
+  if (campaign?.state === "ended") throw refusedIn(offer.campaignId, campaign.state, "add codes to its offers");
   return offer;
 }
 
