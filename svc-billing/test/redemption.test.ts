@@ -90,6 +90,22 @@ describe("redemption (billing.redeem)", function () {
     expect(code.transactionId).to.equal(ok[0]);
   });
 
+  it("redeems each of 100,000 generated codes once: a sample of 200, each tried twice at once", async () => {
+    const t = h.tenant();
+    const campaignId = await makeCampaign(h.prisma, t.tenantId);
+    const offerId = await makeOffer(h.prisma, t.tenantId, campaignId, { codeKind: "unique" });
+    const made = await h.offers.generateCodes({ offerId, count: 100_000, pattern: "", charset: "" }, t.ctx);
+    expect(made.generated).to.equal(100_000);
+    const distinct = await h.prisma.$queryRaw<Array<{ n: bigint }>>`SELECT count(DISTINCT code) AS n FROM billing.codes WHERE tenant_id = ${t.tenantId}::uuid`;
+    expect(Number(distinct[0]!.n)).to.equal(100_000);
+    const sample = made.sample.slice(0, 200);
+    const { ok, refused } = await race(400, (i) => request({ code: sample[i % 200]! }, { customerRef: `c-${i}` }), t.ctx);
+    expect(ok).to.have.length(200);
+    for (const err of refused) expect(reasonOf(err)).to.equal("CODE_ALREADY_REDEEMED");
+    const used = await h.prisma.code.count({ where: { tenantId: t.tenantId, redeemedAt: { not: null } } });
+    expect(used).to.equal(200);
+  });
+
   it("returns the first transaction for a retried idempotency key, once, and refuses the key with other parameters", async () => {
     const t = h.tenant();
     const campaignId = await makeCampaign(h.prisma, t.tenantId);

@@ -1,6 +1,6 @@
 import type { CodeKind, OfferValueKind, TransactionKind, TransactionStatus } from "../generated/prisma/client.js";
 import type { TransactionRow } from "../domain/model.js";
-import type { TenantQuery } from "../handlers/scope.js";
+import type { TenantQuery } from "./sql.js";
 
 /** An offer's terms a redemption needs before it runs: none of them changes once the offer exists, so they cache without invalidation. */
 export interface OfferTerms {

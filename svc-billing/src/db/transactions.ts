@@ -1,7 +1,7 @@
 import type { Cursor, Page } from "@apgms/common";
 import type { TransactionKind, TransactionStatus } from "../generated/prisma/client.js";
 import type { TransactionRow } from "../domain/model.js";
-import type { TenantQuery } from "../handlers/scope.js";
+import type { TenantQuery } from "./sql.js";
 import { TRANSACTION_COLUMNS, transactionFromText, type TransactionTextRow } from "./redemption.js";
 
 export interface TransactionFilter {

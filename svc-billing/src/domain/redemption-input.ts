@@ -3,10 +3,10 @@ import { InvalidArgumentError } from "@apgms/common";
 import { CONTROL, text, uuid } from "@apgms/common/validate";
 import type { Money } from "@apgms/proto/apgms/common/v1/money";
 import type { RedemptionTarget } from "@apgms/proto/apgms/billing/v1/transaction";
+import { code } from "./codes.js";
 
 export const CUSTOMER_REF_MAX = 200;
 export const IDEMPOTENCY_KEY_MAX = 200;
-const CODE = /^[A-Z0-9_-]{1,64}$/;
 const CURRENCY = /^[A-Z]{3}$/;
 
 export type Target = { code: string; offerId?: undefined } | { offerId: string; code?: undefined };
@@ -18,15 +18,8 @@ export interface RedemptionInput {
   currency: string;
 }
 
-/** A code as stored: trimmed and upper-case (codes are case-insensitive). */
-export function normalizeCode(field: string, value: string): string {
-  const code = value.trim().toUpperCase();
-  if (!CODE.test(code)) throw new InvalidArgumentError(field, "must be 1..64 letters, digits, '-' or '_'");
-  return code;
-}
-
 export function target(field: string, value: RedemptionTarget | undefined): Target {
-  if (value?.code !== undefined && value.code !== "") return { code: normalizeCode(`${field}.code`, value.code) };
+  if (value?.code !== undefined && value.code !== "") return { code: code(`${field}.code`, value.code) };
   if (value?.offerId !== undefined && value.offerId !== "") return { offerId: uuid(`${field}.offer_id`, value.offerId) };
   throw new InvalidArgumentError(field, "needs a code or an offer_id");
 }

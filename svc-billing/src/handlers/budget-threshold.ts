@@ -3,7 +3,7 @@ import type { Campaign } from "../generated/prisma/client.js";
 import type { Tx } from "../db/client.js";
 import { recordEvent } from "../db/outbox.js";
 import { campaignRow } from "../db/rows.js";
-import { campaignTotals } from "../domain/totals.js";
+import { totalsToProto } from "./catalog-to-proto.js";
 import type { HandlerDeps } from "./scope.js";
 
 /**
@@ -24,7 +24,7 @@ export async function announceThresholdIn(db: Tx, tenantId: string, campaignId: 
   if (!row) return false;
   const campaign = campaignRow(row);
   await recordEvent(db, tenantId, campaignId, "budget.threshold_reached", {
-    budgetThreshold: { campaignId, percent: campaign.thresholdNotified, totals: campaignTotals(campaign) },
+    budgetThreshold: { campaignId, percent: campaign.thresholdNotified, totals: totalsToProto(campaign) },
   });
   return true;
 }

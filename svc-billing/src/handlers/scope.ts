@@ -15,6 +15,7 @@ import type { PrismaClient } from "../generated/prisma/client.js";
 import { writing, type BillingCache, type BillingChanges } from "../cache.js";
 import type { Tx } from "../db/client.js";
 import type { BillingConfig } from "../config.js";
+import type { TenantQuery } from "../db/sql.js";
 
 /** What every handler factory receives. */
 export interface HandlerDeps {
@@ -46,8 +47,7 @@ export function actorOf(ctx: RequestContext): string {
   return ctx.principal ? principalToString(ctx.principal) : "unknown";
 }
 
-/** One statement as `tenantId`, one round trip. */
-export type TenantQuery = <R>(text: string, values?: unknown[]) => Promise<R[]>;
+export type { TenantQuery } from "../db/sql.js";
 
 export interface Scope {
   tenantId: string;
