@@ -78,8 +78,12 @@ async function setUp() {
     env: { ...process.env, DATABASE_URL: db.urlAs("apgms_billing_app"), DEMO_TENANT_ID: demoTenantId, LOG_LEVEL: "warn" },
     stdio: "ignore",
   });
+  // Eight active campaigns with one unlimited offer each: a redemption locks its campaign's row until it
+  // commits, so the end-to-end scenario spreads over them as a tenant's traffic would; "one campaign"
+  // shows a single hot campaign's ceiling (docs/scaling.md, "Hot rows").
   const bench = await pg.query(
-    `WITH c AS (INSERT INTO billing.campaigns (tenant_id, id, name, state, currency) VALUES ($1, gen_random_uuid(), 'Bench', 'active', 'EUR') RETURNING id)
+    `WITH c AS (INSERT INTO billing.campaigns (tenant_id, id, name, state, currency)
+                SELECT $1, gen_random_uuid(), 'Bench ' || n, 'active', 'EUR' FROM generate_series(1, 8) n RETURNING id)
      INSERT INTO billing.offers (tenant_id, id, campaign_id, name, value_kind, amount_off_minor, code_kind)
      SELECT $1, gen_random_uuid(), c.id, 'Bench 1 EUR', 'amount', 100, 'none' FROM c RETURNING id, campaign_id`,
     [demoTenantId],
@@ -97,6 +101,7 @@ async function setUp() {
     coldIds: cold.rows.map((r) => r.id),
     demoTenantId,
     benchOfferId: bench.rows[0].id,
+    benchOfferIds: bench.rows.map((r) => r.id),
     benchCampaignId: bench.rows[0].campaign_id,
   };
 }

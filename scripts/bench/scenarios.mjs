@@ -58,10 +58,23 @@ export const SCENARIOS = [
     service: "billing",
     auth: "jwt",
     baseline: BASE_REDEEM,
+    body: (f) => redeem(f.benchOfferIds[0], "first"),
+    bodies: (f) => {
+      let n = 0;
+      return () => redeem(f.benchOfferIds[n % f.benchOfferIds.length], `customer-${n++}`);
+    },
+    check: (d) => d.redeem?.id,
+  },
+  {
+    name: "edge redeem, one campaign",
+    edge: "bff",
+    service: "billing",
+    auth: "jwt",
+    baseline: BASE_REDEEM,
     body: (f) => redeem(f.benchOfferId, "first"),
     bodies: (f) => {
       let n = 0;
-      return () => redeem(f.benchOfferId, `customer-${n++}`);
+      return () => redeem(f.benchOfferId, `one-${n++}`);
     },
     check: (d) => d.redeem?.id,
   },
