@@ -78,12 +78,12 @@ async function setUp() {
     env: { ...process.env, DATABASE_URL: db.urlAs("apgms_billing_app"), DEMO_TENANT_ID: demoTenantId, LOG_LEVEL: "warn" },
     stdio: "ignore",
   });
-  // Eight active campaigns with one unlimited offer each: a redemption locks its campaign's row until it
+  // Eight active campaigns with one unlimited offer each (and a ninth for the raw baseline): a redemption locks its campaign's row until it
   // commits, so the end-to-end scenario spreads over them as a tenant's traffic would; "one campaign"
   // shows a single hot campaign's ceiling (docs/scaling.md, "Hot rows").
   const bench = await pg.query(
     `WITH c AS (INSERT INTO billing.campaigns (tenant_id, id, name, state, currency)
-                SELECT $1, gen_random_uuid(), 'Bench ' || n, 'active', 'EUR' FROM generate_series(1, 8) n RETURNING id)
+                SELECT $1, gen_random_uuid(), 'Bench ' || n, 'active', 'EUR' FROM generate_series(1, 9) n RETURNING id)
      INSERT INTO billing.offers (tenant_id, id, campaign_id, name, value_kind, amount_off_minor, code_kind)
      SELECT $1, gen_random_uuid(), c.id, 'Bench 1 EUR', 'amount', 100, 'none' FROM c RETURNING id, campaign_id`,
     [demoTenantId],
@@ -101,13 +101,16 @@ async function setUp() {
     coldIds: cold.rows.map((r) => r.id),
     demoTenantId,
     benchOfferId: bench.rows[0].id,
-    benchOfferIds: bench.rows.map((r) => r.id),
+    benchOfferIds: bench.rows.slice(0, 8).map((r) => r.id),
     benchCampaignId: bench.rows[0].campaign_id,
+    // The raw-INSERT baseline writes under a campaign of its own: its foreign-key locks never meet a redemption's.
+    rawOfferId: bench.rows[8].id,
+    rawCampaignId: bench.rows[8].campaign_id,
   };
 }
 
 /** Every server the scenarios may use, by key; `needs` are started with it. */
-async function processSpecs({ db, appUrl, issuer, demoTenantId, benchOfferId, benchCampaignId }) {
+async function processSpecs({ db, appUrl, issuer, demoTenantId, rawOfferId, rawCampaignId }) {
   const port = async () => String(await freePort());
   const [grpc, openGrpc, coldGrpc, bareGrpc, billingGrpc] = await Promise.all([port(), port(), port(), port(), port()]);
   const redisPrefix = `apgms-bench-${randomBytes(4).toString("hex")}:`;
@@ -179,7 +182,7 @@ async function processSpecs({ db, appUrl, issuer, demoTenantId, benchOfferId, be
     barePgInsert: {
       name: "bare-pg-insert",
       file: path.join(root, "scripts/bench/bare-pg-insert.cjs"),
-      env: { DATABASE_URL: db.url, TENANT_ID: demoTenantId, CAMPAIGN_ID: benchCampaignId, OFFER_ID: benchOfferId, PORT: barePgPort },
+      env: { DATABASE_URL: db.url, TENANT_ID: demoTenantId, CAMPAIGN_ID: rawCampaignId, OFFER_ID: rawOfferId, PORT: barePgPort },
       url: `http://127.0.0.1:${barePgPort}/graphql`,
       ready: (child) => child.readyLine("listening"),
     },

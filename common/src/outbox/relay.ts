@@ -24,6 +24,11 @@ export interface OutboxRelayOptions {
   stream?: DurableStreamOptions;
   /** Rows per batch (default 500). */
   batchSize?: number;
+  /**
+   * After a batch smaller than batchSize, wait this long before the next (default 10 ms), so a
+   * steady trickle of writes is published in batches rather than one row per query, publish and mark.
+   */
+  gatherMs?: number;
   /** Poll for rows this often when no NOTIFY came (default 1 s). */
   pollIntervalMs?: number;
   /** A follower tries to take the lock this often (default 1 s). */
@@ -155,7 +160,7 @@ export class OutboxRelay {
   }
 
   private async lead(client: Client, alive: () => void): Promise<void> {
-    const { schema, logger, batchSize = 500, pollIntervalMs = 1_000, minBackoffMs = 250, maxBackoffMs = 5_000 } = this.options;
+    const { schema, logger, batchSize = 500, pollIntervalMs = 1_000, minBackoffMs = 250, maxBackoffMs = 5_000, gatherMs = 10 } = this.options;
     const { cleanupIntervalMs = 600_000 } = this.options;
     let lastCleanup = -Infinity;
     let failures = 0;
@@ -177,6 +182,7 @@ export class OutboxRelay {
       if (acked > 0) await client.query(this.sql.markPublished, [rows.slice(0, acked).map((r) => r.seq)]);
       if (acked === rows.length) {
         failures = 0;
+        if (rows.length < batchSize && gatherMs > 0) await this.sleeper.sleep(gatherMs);
         continue;
       }
       this.streamReady = false;
