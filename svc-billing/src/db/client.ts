@@ -1,5 +1,5 @@
-import { inTransaction, platformDatabaseUrl } from "@apgms/common";
-import { PrismaPg } from "@prisma/adapter-pg";
+import { inTransaction } from "@apgms/common";
+import { prismaClientOptions, type PrismaOptions } from "@apgms/common/db/prisma";
 import { Prisma, PrismaClient } from "../generated/prisma/client.js";
 
 /** The client of an open transaction (a tenant's, or the platform's). */
@@ -13,19 +13,9 @@ export function transaction<R>(db: Db, fn: (tx: Tx) => Promise<R>): Promise<R> {
   return inTransaction<Tx, R>(db, fn);
 }
 
-export interface PrismaOptions {
-  databaseUrl: string;
-  schema: string;
-  maxConnections?: number;
-  /** "platform": every connection sees every tenant's rows (the schedule sweep only). */
-  scope?: "platform";
-}
+export type { PrismaOptions };
 
-/** A Prisma client over node-postgres (the driver adapter Prisma 7 needs). */
+/** A Prisma client over node-postgres, as every service builds it (common's prismaClientOptions). */
 export function createPrisma(options: PrismaOptions): PrismaClient {
-  const { databaseUrl, schema, maxConnections, scope } = options;
-  const url = new URL(scope === "platform" ? platformDatabaseUrl(databaseUrl) : databaseUrl);
-  url.searchParams.delete("schema");
-  const adapter = new PrismaPg({ connectionString: url.toString(), max: maxConnections }, { schema });
-  return new PrismaClient({ adapter, transactionOptions: { maxWait: 10_000, timeout: 15_000 } });
+  return new PrismaClient(prismaClientOptions(options));
 }

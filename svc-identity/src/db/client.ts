@@ -1,5 +1,5 @@
-import { inTransaction, platformDatabaseUrl } from "@apgms/common";
-import { PrismaPg } from "@prisma/adapter-pg";
+import { inTransaction } from "@apgms/common";
+import { prismaClientOptions, type PrismaOptions } from "@apgms/common/db/prisma";
 import { Prisma, PrismaClient } from "../generated/prisma/client.js";
 
 /** The client of an open transaction (a tenant's, or the platform's). */
@@ -18,27 +18,9 @@ export function transaction<R>(db: Db, fn: (tx: Tx) => Promise<R>): Promise<R> {
   return inTransaction<Tx, R>(db, fn);
 }
 
-export interface PrismaOptions {
-  databaseUrl: string;
-  /** Postgres schema holding the service's tables. */
-  schema: string;
-  /** Pool size; defaults to pg's (10). */
-  maxConnections?: number;
-  /**
-   * "platform": every connection sees every tenant's rows (platformDatabaseUrl),
-   * for PrincipalService's lookups only; default: row-level security per transaction.
-   */
-  scope?: "platform";
-}
+export type { PrismaOptions };
 
-/** A Prisma client over node-postgres (the driver adapter Prisma 7 needs). */
+/** A Prisma client over node-postgres, as every service builds it (common's prismaClientOptions). */
 export function createPrisma(options: PrismaOptions): PrismaClient {
-  const { databaseUrl, schema, maxConnections, scope } = options;
-  const url = new URL(scope === "platform" ? platformDatabaseUrl(databaseUrl) : databaseUrl);
-  // `schema` is a Prisma-only parameter; pg would pass it on as a startup option.
-  url.searchParams.delete("schema");
-  const adapter = new PrismaPg({ connectionString: url.toString(), max: maxConnections }, { schema });
-  // Interactive transactions wait for a pooled connection; under a burst the
-  // default 2 s would fail calls that only need to queue a little longer.
-  return new PrismaClient({ adapter, transactionOptions: { maxWait: 10_000, timeout: 15_000 } });
+  return new PrismaClient(prismaClientOptions(options));
 }
