@@ -36,7 +36,7 @@ export interface SeededTenant {
 export interface GqlResponse {
   status: number;
   headers: Headers;
-  body: { data?: Record<string, unknown> | null; errors?: Array<{ message: string; extensions?: { code?: string; field?: string } }> };
+  body: { data?: Record<string, unknown> | null; errors?: Array<{ message: string; path?: Array<string | number>; extensions?: { code?: string; field?: string; reason?: string } }> };
 }
 
 export interface Stack {

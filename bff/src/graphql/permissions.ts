@@ -12,12 +12,14 @@ import { forbidden } from "./errors.js";
  *
  * Billing: every query is `billing:read`; campaign and offer changes and
  * refunds are `billing:write`; `billing:redeem` (a partner's checkout) is
- * validateRedemption and redeem only, and their answers (the transaction, with
- * its campaign and offer). It reads nothing else, not even a transaction by
- * id: a transaction records no principal, so "one it made" cannot be told
- * apart, and a retried redeem with its idempotency key answers the first
- * transaction again. Refunds need `billing:write`, so a leaked checkout key
- * cannot undo redemptions. `billing:write` implies `billing:read`, not redeem.
+ * validateRedemption and redeem only, with their answers (the transaction and
+ * its campaign and offer; what lies beyond, such as a campaign's offers or an
+ * offer's codes, checks billing:read in billing/resolvers/types.ts). It reads
+ * nothing else, not even a transaction by id: a transaction records no
+ * principal, so "one it made" cannot be told apart, and a retried redeem with
+ * its idempotency key answers the first transaction again. Refunds need
+ * `billing:write`, so a leaked checkout key cannot undo redemptions.
+ * `billing:write` implies `billing:read`, not redeem.
  */
 export type Action =
   | "identity:read"

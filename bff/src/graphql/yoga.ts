@@ -12,6 +12,7 @@ import { graphiqlOptions, type DevSignIn } from "./graphiql.js";
 import { graphqlLimits, type PersistedOperations, type RequestLimits } from "./limits/index.js";
 import { createBillingLoaders } from "./billing/loaders.js";
 import { buildBillingResolvers } from "./billing/resolvers/index.js";
+import { billingWeights } from "./billing/cost.js";
 import { typeDefs as billingTypeDefs } from "./billing/schema.js";
 import { createIdentityLoaders } from "./identity/loaders.js";
 import { buildIdentityResolvers } from "./identity/resolvers/index.js";
@@ -92,7 +93,7 @@ export function buildYoga(options: YogaOptions) {
       loaders: createIdentityLoaders(identity),
       billingLoaders: createBillingLoaders(billing),
     }),
-    plugins: [...limits.plugins, useInputErrorCodes(), useHttpStatus(), useRateLimit(), ...(options.upstreamCallsHeader ? [useUpstreamCallsHeader()] : []), ...(options.jit ? [useJitQueries()] : [])],
+    plugins: [...limits.plugins, useInputErrorCodes(), useHttpStatus(), useRateLimit(billingWeights), ...(options.upstreamCallsHeader ? [useUpstreamCallsHeader()] : []), ...(options.jit ? [useJitQueries()] : [])],
   });
 }
 

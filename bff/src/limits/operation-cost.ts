@@ -14,7 +14,19 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
   type SelectionSetNode,
+  type ValueNode,
 } from "graphql";
+
+/** A field's arguments as the request gives them (literals and variables; lists and objects left out). */
+export type ArgumentValues = Readonly<Record<string, string | number | boolean | null | undefined>>;
+
+/**
+ * Extra weight of fields whose work grows with an argument rather than with
+ * what they return (`Mutation.generateCodes` writes `count` codes), keyed by
+ * `Type.field`. Only the rate limit charges it; the node limit counts what a
+ * response may hold.
+ */
+export type FieldWeights = Readonly<Record<string, (args: ArgumentValues) => number>>;
 
 export interface CostOptions {
   /** Items a paged field (one with a `first` argument) is counted for when `first` is absent: svc-identity's default page. */
@@ -25,6 +37,8 @@ export interface CostOptions {
   maxMultiplier?: number;
   /** A document never costs more than this. */
   maxCost?: number;
+  /** Work that grows with an argument (see FieldWeights). */
+  weights?: FieldWeights;
 }
 
 interface Walk {
@@ -35,6 +49,7 @@ interface Walk {
   maxPageSize: number;
   maxMultiplier: number;
   maxCost: number;
+  weights: FieldWeights;
 }
 
 /**
@@ -52,7 +67,7 @@ export function operationCost(
   variables: Readonly<Record<string, unknown>> = {},
   options: CostOptions = {},
 ): number {
-  const { defaultPageSize = 50, maxPageSize = 200, maxMultiplier = 10_000, maxCost = 100_000 } = options;
+  const { defaultPageSize = 50, maxPageSize = 200, maxMultiplier = 10_000, maxCost = 100_000, weights = {} } = options;
   const fragments = new Map<string, FragmentDefinitionNode>();
   let operation: OperationDefinitionNode | undefined;
   for (const def of document.definitions) {
@@ -62,7 +77,7 @@ export function operationCost(
   if (!operation) return 1;
   const root = schema.getRootType(operation.operation);
   if (!root) return 1;
-  const walk: Walk = { schema, fragments, variables, defaultPageSize, maxPageSize, maxMultiplier, maxCost };
+  const walk: Walk = { schema, fragments, variables, defaultPageSize, maxPageSize, maxMultiplier, maxCost, weights };
   return Math.max(1, selectionCost(walk, operation.selectionSet, root, 1));
 }
 
@@ -71,6 +86,8 @@ function selectionCost(walk: Walk, set: SelectionSetNode, parent: GraphQLComposi
   for (const selection of set.selections) {
     if (selection.kind === Kind.FIELD) {
       total += multiplier;
+      const weight = walk.weights[`${parent.name}.${selection.name.value}`];
+      if (weight) total += multiplier * Math.max(0, weight(argumentValues(walk, selection)));
       if (selection.selectionSet) {
         const field = fieldOf(walk.schema, parent, selection.name.value);
         const type = field && getNamedType(field.type);
@@ -97,6 +114,29 @@ function fieldOf(schema: GraphQLSchema, parent: GraphQLCompositeType, name: stri
     if (name === TypeMetaFieldDef.name) return TypeMetaFieldDef;
   }
   return isObjectType(parent) || isInterfaceType(parent) ? parent.getFields()[name] : undefined;
+}
+
+function scalarValue(walk: Walk, value: ValueNode): ArgumentValues[string] {
+  switch (value.kind) {
+    case Kind.INT:
+    case Kind.FLOAT:
+      return Number(value.value);
+    case Kind.STRING:
+    case Kind.ENUM:
+      return value.value;
+    case Kind.BOOLEAN:
+      return value.value;
+    case Kind.VARIABLE: {
+      const v = walk.variables[value.name.value];
+      return typeof v === "string" || typeof v === "number" || typeof v === "boolean" ? v : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+function argumentValues(walk: Walk, field: FieldNode): ArgumentValues {
+  return Object.fromEntries((field.arguments ?? []).map((a) => [a.name.value, scalarValue(walk, a.value)]));
 }
 
 function pageSize(walk: Walk, field: FieldNode): number {

@@ -45,10 +45,12 @@ export interface RedemptionArgs {
   orderAmount: Money;
 }
 
+/** A code, or an offer's id for an offer without codes: the edge refuses neither and both in GraphQL's names (the service would say `target`). */
 export function redemptionIn(input: RedemptionArgs): { target: RedemptionTarget; customerRef: string; orderAmount: Money | undefined } {
   onlyOne("code", ["code", "offerId"], [input.code, input.offerId]);
+  if (input.code == null && input.offerId == null) throw badInput("code", "give code, or offerId for an offer without codes");
   return {
-    target: input.code != null ? { code: input.code } : input.offerId != null ? { offerId: input.offerId } : {},
+    target: input.code != null ? { code: input.code } : { offerId: input.offerId! },
     customerRef: input.customerRef,
     orderAmount: moneyIn(input.orderAmount),
   };
