@@ -6,7 +6,7 @@ import {
   type OfferValue,
   type UpdateOfferRequest,
 } from "@apgms/proto/apgms/billing/v1/offer";
-import { lockCampaign, readCampaigns } from "../db/campaigns.js";
+import { lockCampaign, readCampaign, readCampaigns } from "../db/campaigns.js";
 import { codePage, countCodesLike, findCode, generateCodes, insertCodes } from "../db/codes.js";
 import { addCodeCount, createOffer, findOffer, offerPage, readOffer, readOffers, updateOffer, type NewOffer, type OfferPatch, type OfferValueInput } from "../db/offers.js";
 import type { Tx } from "../db/client.js";
@@ -149,6 +149,10 @@ export function offerService(deps: HandlerDeps): ServiceRegistration {
     listOffers: scopedRead(deps, "ListOffers", async (req, scope) => {
       const page = scope.pages.read(req.page);
       const campaignId = v.optionalUuid("campaign_id", req.campaignId);
+      // A filter naming no campaign of the tenant is NOT_FOUND, as everywhere another tenant's id is.
+      if (campaignId && !(await scope.cache.campaigns.get(scope.tenantId, campaignId, () => readCampaign(scope.q, scope.tenantId, campaignId)))) {
+        throw new NotFoundError("campaign", campaignId);
+      }
       const { offers, nextPageToken } = await offerPage(scope.q, scope.tenantId, page, campaignId);
       return { offers: await offersToProto(scope, offers), page: scope.pages.next(nextPageToken) };
     }),

@@ -21,7 +21,8 @@ import {
 import { writing } from "../cache.js";
 import { callRedeem, codeTerms, offerTerms, type RedeemCall, type RedeemOutcome } from "../db/redemption.js";
 import { refundRedemption } from "../db/refunds.js";
-import { exportBatch, listTransactions, transactionById } from "../db/transactions.js";
+import { readCampaign } from "../db/campaigns.js";
+import { exportBatch, listTransactions, transactionById, type TransactionFilter } from "../db/transactions.js";
 import { discountFor } from "../domain/discount.js";
 import type { TransactionRow } from "../domain/model.js";
 import { idempotencyKey, money, redemptionInput, requestHash, type RedemptionInput } from "../domain/redemption-input.js";
@@ -64,6 +65,13 @@ export function transactionService(deps: HandlerDeps): ServiceRegistration {
         : await deps.cache.offerTerms.get(tenantId, offerId, () => offerTerms(q, tenantId, offerId));
     if (!terms) throw code !== undefined ? new NotFoundError("code", code) : new NotFoundError("offer", offerId);
     return { terms, code: code ?? null, discount: discountFor(terms, input.orderMinor) };
+  }
+
+  /** A filter naming a campaign or offer the tenant does not have is NOT_FOUND, as everywhere another tenant's id is. */
+  async function requireFilterTargets(tenantId: string, q: TenantQuery, filter: TransactionFilter): Promise<void> {
+    const { campaignId, offerId } = filter;
+    if (campaignId && !(await deps.cache.campaigns.get(tenantId, campaignId, () => readCampaign(q, tenantId, campaignId)))) throw new NotFoundError("campaign", campaignId);
+    if (offerId && !(await deps.cache.offerTerms.get(tenantId, offerId, () => offerTerms(q, tenantId, offerId)))) throw new NotFoundError("offer", offerId);
   }
 
   const implementation: TransactionServiceServer = {
@@ -189,7 +197,9 @@ export function transactionService(deps: HandlerDeps): ServiceRegistration {
 
     listTransactions: scopedRead<ListTransactionsRequest, ListTransactionsResponse>(deps, "ListTransactions", async (req, { tenantId, q, pages }) => {
       const page = pages.read(req.page);
-      const rows = await listTransactions(q, tenantId, transactionFilter(req.filter), page);
+      const filter = transactionFilter(req.filter);
+      await requireFilterTargets(tenantId, q, filter);
+      const rows = await listTransactions(q, tenantId, filter, page);
       const items = rows.slice(0, page.size);
       const last = items[items.length - 1];
       const end = rows.length > page.size && last ? { last: { createdAt: last.createdAt, id: last.id } } : undefined;
@@ -200,6 +210,7 @@ export function transactionService(deps: HandlerDeps): ServiceRegistration {
       const tenantId = tenantIdOf(ctx);
       const filter = transactionFilter(req.filter);
       const q = queryAs(tenantId);
+      await requireFilterTargets(tenantId, q, filter);
       let after: { createdAt: Date; id: string } | undefined;
       for (;;) {
         const rows = await exportBatch(q, tenantId, filter, after, EXPORT_BATCH);
