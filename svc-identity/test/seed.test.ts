@@ -42,9 +42,12 @@ describe("seed", function () {
     const verified = await h.principals.verifyApiKey({ secret });
     expect(verified.tenant).to.include({ name: "Demo Co", slug: "demo" });
     expect(verified.apiKey).to.include({ name: "demo" });
-    expect(verified.apiKey?.scopes).to.deep.equal(["identity:read", "identity:write"]);
+    // Every scope but identity:provision (the identity provider's alone).
+    expect(verified.apiKey?.scopes).to.deep.equal(["identity:read", "identity:write", "billing:read", "billing:write", "billing:redeem"]);
 
     const tenantId = verified.tenant?.id ?? "";
+    // The other services' seeds find the demo tenant by this file (they never read identity's tables).
+    expect((await readFile(path.join(dir, ".dev", "demo-tenant-id"), "utf8")).trim()).to.equal(tenantId);
     const { users } = await h.users.listUsers({ page: undefined, accountId: "" }, as(tenantId));
     expect(users.map((u) => [u.email, u.role])).to.have.deep.members([
       ["owner@demo.apgms.dev", Role.ROLE_OWNER],
@@ -90,7 +93,7 @@ describe("seed", function () {
     expect((await stat(keyFile())).mode & 0o777).to.equal(0o600);
     const verified = await h.principals.verifyApiKey({ secret });
     expect(verified.apiKey?.id).to.equal(keyBefore.id);
-    expect(verified.apiKey?.scopes).to.deep.equal(["identity:read", "identity:write"]);
+    expect(verified.apiKey?.scopes).to.deep.equal(["identity:read", "identity:write", "billing:read", "billing:write", "billing:redeem"]);
     await expectError(h.principals.verifyApiKey({ secret: oldSecret }), status.UNAUTHENTICATED);
 
     const rotations = await h.prisma.apiKeyRotation.findMany({ where: { apiKeyId: keyBefore.id } });
