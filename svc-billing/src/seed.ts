@@ -180,8 +180,10 @@ export async function seedCatalog(prisma: PrismaClient, tenantId: string): Promi
 /**
  * Tops the demo tenant's redemptions up to `target`, in batches of `batch`,
  * spread over the offers by weight and over the last 90 days; each batch also
- * adds its counts and discounts to the offers' and campaigns' counters, in
- * the same transaction, so totals agree with the rows.
+ * adds its counts and discounts to the offers', customers' and campaigns'
+ * counters, in the same transaction, so totals and limits agree with the rows
+ * (a seeded customer may exceed an offer's per-customer limit: history was made
+ * before the limit, as an imported history would be).
  */
 export async function seedTransactions(prisma: PrismaClient, tenantId: string, target: number, batch = 2_000, progress: (done: number, total: number) => void = () => {}): Promise<number> {
   const offers = await withTenant<Tx, Array<{ id: string; name: string }>>(prisma, tenantId, (db) =>
@@ -210,7 +212,11 @@ export async function seedTransactions(prisma: PrismaClient, tenantId: string, t
               LEFT JOIN billing.codes sc ON sc.tenant_id = o.tenant_id AND sc.offer_id = o.id AND sc.shared
               CROSS JOIN LATERAL (SELECT 5000 + floor(random() * 20000)::bigint AS amount FROM generate_series(1, ${n}::int)) g
              WHERE o.tenant_id = ${tenantId}::uuid AND o.id = ${offers[i]!.id}::uuid
-            RETURNING campaign_id, discount_minor
+            RETURNING campaign_id, offer_id, customer_ref, discount_minor
+          ), customers AS (
+            INSERT INTO billing.customer_redemptions (tenant_id, offer_id, customer_ref, count)
+            SELECT ${tenantId}::uuid, offer_id, customer_ref, count(*) FROM made GROUP BY offer_id, customer_ref
+            ON CONFLICT (tenant_id, offer_id, customer_ref) DO UPDATE SET count = billing.customer_redemptions.count + excluded.count
           ), sums AS (SELECT campaign_id, count(*) AS n, sum(discount_minor) AS spent FROM made GROUP BY campaign_id),
           offer_up AS (
             UPDATE billing.offers SET redemption_count = redemption_count + (SELECT n FROM sums)
