@@ -5,7 +5,7 @@ import { APP_ROLE, createPrisma } from "./db/client.js";
 import { buildServer } from "./server.js";
 import { connectBillingCache } from "./cache.js";
 import { connectNats, type NatsConnection } from "@apgms/common/nats/connect";
-import { startOutboxRelay, type OutboxRelay } from "@apgms/common/outbox/index";
+import { OutboxWake, outboxWakeSubject, startOutboxRelay, type OutboxRelay } from "@apgms/common/outbox/index";
 import { startScheduleSweep } from "./schedule-sweep.js";
 
 async function main(): Promise<void> {
@@ -17,21 +17,23 @@ async function main(): Promise<void> {
   const serviceTokens = createServiceTokenVerifier({ audience: SERVICE_NAME, keys: config.SERVICE_TOKEN_PUBLIC_KEYS });
   const cache = connectBillingCache(config, logger);
   const reader = new TenantReader({ databaseUrl: config.DATABASE_URL });
-  const handle = buildServer({ config, prisma, logger, cache: cache.cache, reader, serviceTokens, tls: config });
-  const stopSweep = startScheduleSweep(prisma, platform, cache.cache, logger, config.SCHEDULE_SWEEP_SECONDS);
+  const outbox = new OutboxWake(outboxWakeSubject(config.NATS_PREFIX, "billing"));
+  const handle = buildServer({ config, prisma, logger, cache: cache.cache, reader, serviceTokens, outbox, tls: config });
+  const stopSweep = startScheduleSweep(prisma, platform, cache.cache, logger, config.SCHEDULE_SWEEP_SECONDS, outbox);
   // Writes never wait for NATS: the service starts without it, and the relay publishes the outbox
   // once NATS answers (the connection then reconnects by itself after any drop).
   let nc: NatsConnection | undefined;
   let relay: OutboxRelay | undefined;
-  if (config.OUTBOX_RELAY_ENABLED) {
-    connectNats({ url: config.NATS_URL, name: SERVICE_NAME, waitOnFirstConnect: true }).then(
-      (connection) => {
-        nc = connection;
-        relay = startOutboxRelay({ databaseUrl: config.DATABASE_URL, schema: DATABASE_SCHEMA, nats: connection, prefix: config.NATS_PREFIX, domain: "billing", logger });
-      },
-      (err: unknown) => logger.error({ err }, "NATS: could not connect; the outbox is not relayed by this instance"),
-    );
-  }
+  connectNats({ url: config.NATS_URL, name: SERVICE_NAME, waitOnFirstConnect: true }).then(
+    (connection) => {
+      nc = connection;
+      outbox.connect(connection);
+      if (config.OUTBOX_RELAY_ENABLED) {
+        relay = startOutboxRelay({ databaseUrl: config.DATABASE_URL, schema: DATABASE_SCHEMA, nats: connection, prefix: config.NATS_PREFIX, domain: "billing", logger, wake: outbox });
+      }
+    },
+    (err: unknown) => logger.error({ err }, "NATS: could not connect; the outbox is not relayed by this instance"),
+  );
   exitOnSignals(logger, async () => {
     stopSweep();
     await relay?.stop();

@@ -1,5 +1,6 @@
 import { DomainError, withTenant, type Logger } from "@apgms/common";
 import type { BillingCache } from "./cache.js";
+import type { OutboxWake } from "@apgms/common/outbox/index";
 import { writing } from "./cache.js";
 import type { Tx } from "./db/client.js";
 import { transitionCampaign, transitionEvent } from "./db/campaigns.js";
@@ -65,14 +66,15 @@ export async function sweepSchedules(prisma: PrismaClient, platform: PrismaClien
   return done;
 }
 
-/** Runs sweepSchedules every `seconds` (0: never); returns the stop function. */
-export function startScheduleSweep(prisma: PrismaClient, platform: PrismaClient, cache: BillingCache, logger: Logger, seconds: number): () => void {
+/** Runs sweepSchedules every `seconds` (0: never), waking the outbox after a sweep that changed something; returns the stop function. */
+export function startScheduleSweep(prisma: PrismaClient, platform: PrismaClient, cache: BillingCache, logger: Logger, seconds: number, outbox?: OutboxWake): () => void {
   if (seconds <= 0) return () => {};
   let running = false;
   const timer = setInterval(() => {
     if (running) return;
     running = true;
     sweepSchedules(prisma, platform, cache, logger)
+      .then((done) => done > 0 && outbox?.wake())
       .catch((err: unknown) => logger.warn({ err }, "schedule sweep failed; retried next time"))
       .finally(() => (running = false));
   }, seconds * 1_000);

@@ -6,6 +6,7 @@ import { offerService } from "./handlers/offer-service.js";
 import type { HandlerDeps } from "./handlers/scope.js";
 import { transactionService } from "./handlers/transaction-service.js";
 import { descriptorSetPath } from "@apgms/common/grpc/descriptor-set";
+import type { OutboxWake } from "@apgms/common/outbox/index";
 
 export interface BuildServerOptions {
   config: HandlerDeps["config"];
@@ -17,14 +18,16 @@ export interface BuildServerOptions {
   reader: TenantReader;
   /** Verifies the service token every call must carry (audience svc-billing). */
   serviceTokens: ServiceTokenVerifier;
+  /** Woken after each write; the relay (this instance's or another's) publishes the outbox. */
+  outbox: OutboxWake;
   tls?: GrpcTlsConfig;
   drainTimeoutMs?: number;
 }
 
 /** Wires the three billing services, health and reflection; closing the database is the last shutdown step. */
 export function buildServer(options: BuildServerOptions): GrpcServerHandle {
-  const { config, prisma, logger, cache, reader, serviceTokens, tls, drainTimeoutMs } = options;
-  const deps: HandlerDeps = { config, prisma, logger, cache, reader };
+  const { config, prisma, logger, cache, reader, serviceTokens, outbox, tls, drainTimeoutMs } = options;
+  const deps: HandlerDeps = { config, prisma, logger, cache, reader, outbox };
   return createGrpcServer({
     logger,
     serviceTokens,

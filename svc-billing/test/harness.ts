@@ -13,6 +13,7 @@ import type { ServiceError } from "@grpc/grpc-js";
 import { expect } from "chai";
 import { APP_ROLE, createPrisma } from "../src/db/client.js";
 import type { PrismaClient } from "../src/generated/prisma/client.js";
+import { OutboxWake } from "@apgms/common/outbox/index";
 import { buildServer } from "../src/server.js";
 import { connectBillingCache, type BillingCacheHandle } from "../src/cache.js";
 import { SERVICE_NAME } from "../src/config.js";
@@ -72,11 +73,11 @@ export function testCache(): BillingCacheHandle {
 }
 
 /** A svc-billing server on `db` (as the service's role) with its own cache connection. */
-export async function startInstance(db: TestDatabase, cache: BillingCacheHandle = testCache()) {
+export async function startInstance(db: TestDatabase, cache: BillingCacheHandle = testCache(), outbox = new OutboxWake("apgms-test._outbox.wake.billing")) {
   const appPrisma = createPrisma({ databaseUrl: db.urlAs(APP_ROLE), schema: SCHEMA, maxConnections: 10 });
   const logger = createLogger("svc-billing-test", { level: process.env.TEST_LOG_LEVEL ?? "silent" });
   const reader = new TenantReader({ databaseUrl: db.urlAs(APP_ROLE), max: 10 });
-  const handle = buildServer({ config: TEST_CONFIG, prisma: appPrisma, logger, cache: cache.cache, reader, serviceTokens: testVerifier(SERVICE_NAME), drainTimeoutMs: 2_000 });
+  const handle = buildServer({ config: TEST_CONFIG, prisma: appPrisma, logger, cache: cache.cache, reader, serviceTokens: testVerifier(SERVICE_NAME), outbox, drainTimeoutMs: 2_000 });
   const port = await handle.listen("127.0.0.1", 0);
   const address = `127.0.0.1:${port}`;
   const clients = clientsFor(address);

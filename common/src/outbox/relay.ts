@@ -8,6 +8,7 @@ import { publishBatch, type BatchResult } from "./publish.js";
 import { backoffMs, Sleeper } from "./sleeper.js";
 import { outboxLockName, relaySql, type OutboxRow } from "./sql.js";
 import { domainEventsStream, subjectFor } from "./stream.js";
+import { outboxWakeSubject, type OutboxWake } from "./wake.js";
 
 export interface OutboxRelayOptions {
   /** The service's own database URL; the relay reads every tenant's rows, so it connects in the platform scope. */
@@ -29,7 +30,12 @@ export interface OutboxRelayOptions {
    * steady trickle of writes is published in batches rather than one row per query, publish and mark.
    */
   gatherMs?: number;
-  /** Poll for rows this often when no NOTIFY came (default 1 s). */
+  /**
+   * Wake-ups of this instance's writers (they call wake() after each commit that wrote rows).
+   * Whatever is given, the relay also listens on outboxWakeSubject(prefix, domain) for other instances'.
+   */
+  wake?: OutboxWake;
+  /** Poll for rows this often when no wake-up came (default 1 s): the fallback for a lost one. */
   pollIntervalMs?: number;
   /** A follower tries to take the lock this often (default 1 s). */
   lockRetryMs?: number;
@@ -64,12 +70,25 @@ export class OutboxRelay {
   private readonly sql: ReturnType<typeof relaySql>;
   private readonly stream: DurableStreamOptions;
   private readonly running: Promise<void>;
+  private readonly unsubscribe: () => void;
 
   constructor(private readonly options: OutboxRelayOptions) {
     this.sql = relaySql(options.schema);
     this.stream = options.stream ?? domainEventsStream(options.prefix, options.domain);
     this.js = jetstream(options.nats);
+    const subscription = options.nats.subscribe(options.wake?.subject ?? outboxWakeSubject(options.prefix, options.domain), { callback: () => this.nudge() });
+    const offLocal = options.wake?.onWake(() => this.nudge());
+    this.unsubscribe = () => {
+      offLocal?.();
+      subscription.unsubscribe();
+    };
     this.running = this.run();
+  }
+
+  /** Rows were committed: an idle leader looks at once (a busy one looks again right after its batch). */
+  nudge(): void {
+    this.notified = true;
+    this.sleeper.notify();
   }
 
   get state(): OutboxRelayState {
@@ -85,14 +104,14 @@ export class OutboxRelay {
     if (this.stopping) return Promise.reject(new Error("outbox relay stopped"));
     return new Promise((resolve, reject) => {
       this.drainWaiters.push({ after: this.checks, resolve, reject });
-      this.notified = true;
-      this.sleeper.notify();
+      this.nudge();
     });
   }
 
   /** Finishes the batch in flight, closes the connection (which releases the lock) and returns. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.unsubscribe();
     this.sleeper.close();
     await this.running;
     const waiters = this.drainWaiters.splice(0);
@@ -113,10 +132,6 @@ export class OutboxRelay {
       client.on("error", (err) => {
         broken = err;
         this.sleeper.interrupt();
-      });
-      client.on("notification", () => {
-        this.notified = true;
-        this.sleeper.notify();
       });
       let waitMs = 0;
       try {
@@ -153,7 +168,6 @@ export class OutboxRelay {
       alive();
     }
     if (this.stopping) return;
-    await client.query(this.sql.listen);
     this.status = "leader";
     logger.info({ schema }, "outbox relay: leading");
     await this.lead(client, alive);

@@ -1,5 +1,5 @@
 /**
- * The relay's waits: an idle wait ends early on a NOTIFY; every wait ends
+ * The relay's waits: an idle wait ends early on a wake-up (notify()); every wait ends
  * early on interrupt() (the connection failing); after close() (stop) none
  * waits at all.
  */

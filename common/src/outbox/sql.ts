@@ -15,16 +15,6 @@ export function outboxTable(schema: string): string {
   return `"${checked(schema)}".outbox`;
 }
 
-/** The LISTEN/NOTIFY channel writers wake the relay on: `<schema>_outbox`. */
-export function outboxChannel(schema: string): string {
-  return `${checked(schema)}_outbox`;
-}
-
-/** The NOTIFY statement for a writer that inserts outbox rows by hand (writeOutboxEvent notifies by itself). */
-export function outboxNotifySql(schema: string): string {
-  return `NOTIFY "${outboxChannel(schema)}"`;
-}
-
 /** Name hashed (hashtextextended) into the relay's session advisory lock: one relay per table in the database. */
 export function outboxLockName(schema: string): string {
   return `apgms.outbox-relay:${checked(schema)}.outbox`;
@@ -59,11 +49,9 @@ ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
 `;
 }
 
-/** One row and the wake-up, in one statement (so one round trip); NOTIFYs of one transaction are delivered once, at commit. */
+/** One row; the writer wakes the relay after its commit (OutboxWake). */
 export function outboxInsertSql(schema: string): string {
-  return `WITH row AS (
-  INSERT INTO ${outboxTable(schema)} (tenant_id, id, aggregate_id, event_type, payload) VALUES ($1, $2, $3, $4, $5) RETURNING 1
-) SELECT pg_notify('${outboxChannel(schema)}', '') FROM row`;
+  return `INSERT INTO ${outboxTable(schema)} (tenant_id, id, aggregate_id, event_type, payload) VALUES ($1, $2, $3, $4, $5)`;
 }
 
 export interface OutboxRow {
@@ -81,7 +69,6 @@ export function relaySql(schema: string) {
   return {
     /** $1 = lock name */
     tryLock: `SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked`,
-    listen: `LISTEN "${outboxChannel(schema)}"`,
     /** $1 = batch size */
     unpublished: `SELECT tenant_id, id, seq, aggregate_id, event_type, payload FROM ${table} WHERE published_at IS NULL ORDER BY seq LIMIT $1`,
     /** $1 = seqs */

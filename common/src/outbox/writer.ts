@@ -38,8 +38,9 @@ export interface OutboxEvent {
 
 /**
  * Adds one event to the service's outbox, in the caller's transaction (the
- * state change and its event commit together or not at all), and wakes the
- * relay at commit. Returns the event's id.
+ * state change and its event commit together or not at all). Returns the
+ * event's id. After the commit, call OutboxWake.wake() so the relay looks now
+ * rather than at its next poll.
  *
  * Order per aggregate is the order of `seq`, taken at insert: two
  * transactions writing events of the same aggregate must be serialized

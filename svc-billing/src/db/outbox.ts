@@ -1,5 +1,5 @@
 import { BillingEvent } from "@apgms/proto/apgms/billing/v1/events";
-import { outboxChannel, prismaSql, writeOutboxEvent } from "@apgms/common/outbox/index";
+import { prismaSql, writeOutboxEvent } from "@apgms/common/outbox/index";
 import { randomUUID } from "node:crypto";
 import type { Tx } from "./client.js";
 
@@ -13,14 +13,12 @@ export type BillingEventType =
   | "transaction.refunded"
   | "budget.threshold_reached";
 
-/** The channel the outbox relay LISTENs on (billing.redeem() notifies it by name). */
-export const OUTBOX_CHANNEL = outboxChannel("billing");
-
 /**
  * Records an event in the outbox, in the caller's transaction: it is
  * published (by the relay, once) only if the change it announces commits.
  * `aggregateId` orders events: the campaign's id for everything billing
  * emits, and the caller holds the campaign's row lock (common/src/outbox/README.md).
+ * The caller wakes the relay after the commit (HandlerDeps.outbox).
  */
 export async function recordEvent(
   db: Tx,

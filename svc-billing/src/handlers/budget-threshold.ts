@@ -29,6 +29,8 @@ export async function announceThresholdIn(db: Tx, tenantId: string, campaignId: 
   return true;
 }
 
-export function announceThreshold(deps: Pick<HandlerDeps, "prisma">, tenantId: string, campaignId: string): Promise<boolean> {
-  return withTenant<Tx, boolean>(deps.prisma, tenantId, (db) => announceThresholdIn(db, tenantId, campaignId));
+export async function announceThreshold(deps: Pick<HandlerDeps, "prisma" | "outbox">, tenantId: string, campaignId: string): Promise<boolean> {
+  const announced = await withTenant<Tx, boolean>(deps.prisma, tenantId, (db) => announceThresholdIn(db, tenantId, campaignId));
+  if (announced) deps.outbox.wake();
+  return announced;
 }

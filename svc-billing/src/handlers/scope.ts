@@ -11,6 +11,7 @@ import {
   type RequestContext,
   type TenantReader,
 } from "@apgms/common";
+import type { OutboxWake } from "@apgms/common/outbox/index";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { writing, type BillingCache, type BillingChanges } from "../cache.js";
 import type { Tx } from "../db/client.js";
@@ -27,6 +28,8 @@ export interface HandlerDeps {
   /** One statement as a tenant in one round trip (row-level security): hot reads and the redemption. */
   reader: TenantReader;
   config: Pick<BillingConfig, "PAGE_TOKEN_SECRET">;
+  /** Woken after every write transaction (it may have written outbox rows): the relay publishes them now. */
+  outbox: OutboxWake;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -63,16 +66,20 @@ export interface Scope {
  * `unary()` for a tenant-scoped RPC that writes: the handler runs in one
  * transaction scoped to the tenant (withTenant), and what it recorded in
  * `changes` is invalidated in the cache after the transaction, before the
- * call answers.
+ * call answers; the outbox relay is woken for any event it wrote.
  */
 export function scoped<Req extends object, Res>(deps: HandlerDeps, method: string, handler: (request: Req, scope: Scope) => Promise<Res>) {
   const codec = new PageTokenCodec(deps.config.PAGE_TOKEN_SECRET);
   const list = `apgms.billing.v1/${method}`;
   return unary<Req, Res>(deps.logger, method, async (request, ctx) => {
     const tenantId = tenantIdOf(ctx);
-    return writing(deps.cache, (changes) =>
-      withTenant<Tx, Res>(deps.prisma, tenantId, (db) => handler(request, { tenantId, ctx, db, pages: listPages(codec, list, tenantId, request), changes })),
-    );
+    try {
+      return await writing(deps.cache, (changes) =>
+        withTenant<Tx, Res>(deps.prisma, tenantId, (db) => handler(request, { tenantId, ctx, db, pages: listPages(codec, list, tenantId, request), changes })),
+      );
+    } finally {
+      deps.outbox.wake();
+    }
   });
 }
 

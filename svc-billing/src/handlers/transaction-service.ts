@@ -148,6 +148,7 @@ export function transactionService(deps: HandlerDeps): ServiceRegistration {
         if (result.outcome === "ok") changes.campaign(tenantId, terms.campaignId).offer(tenantId, terms.offerId);
         return result;
       });
+      if (outcome.outcome === "ok") deps.outbox.wake();
       switch (outcome.outcome) {
         case "ok":
         case "replayed":
