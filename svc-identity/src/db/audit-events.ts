@@ -18,6 +18,14 @@ export interface AuditEventInput {
   details: Record<string, string>;
 }
 
+// One statement for the whole batch, its rows as one jsonb parameter: Prisma's createMany
+// spent about 500 µs of CPU per record here (its query compiler), this a few (docs/benchmarks.md, "Issue 8").
+const APPEND = `INSERT INTO identity.audit_events (id, tenant_id, occurred_at, principal, action, target_ids, outcome, error_codes, request_id, trace_id, source, details)
+SELECT r.id, r.tenant_id, r.occurred_at, r.principal, r.action, r.target_ids, r.outcome, r.error_codes, r.request_id, r.trace_id, r.source, r.details
+  FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, tenant_id uuid, occurred_at timestamptz, principal text, action text, target_ids text[],
+                                          outcome text, error_codes text[], request_id text, trace_id text, source text, details jsonb)
+ON CONFLICT (id) DO NOTHING`;
+
 /**
  * Appends records; ones already stored (same id: a redelivery, a retried
  * publish) are skipped, never updated: the table is append-only.
@@ -25,8 +33,21 @@ export interface AuditEventInput {
  */
 export async function appendAuditEvents(db: Db, events: AuditEventInput[]): Promise<number> {
   if (events.length === 0) return 0;
-  const { count } = await db.auditEvent.createMany({ data: events, skipDuplicates: true });
-  return count;
+  const rows = events.map((e) => ({
+    id: e.id,
+    tenant_id: e.tenantId,
+    occurred_at: e.occurredAt.toISOString(),
+    principal: e.principal,
+    action: e.action,
+    target_ids: e.targetIds,
+    outcome: e.outcome,
+    error_codes: e.errorCodes,
+    request_id: e.requestId,
+    trace_id: e.traceId,
+    source: e.source,
+    details: e.details,
+  }));
+  return db.$executeRawUnsafe(APPEND, JSON.stringify(rows));
 }
 
 export interface AuditFilter {
