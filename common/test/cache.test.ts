@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { expect } from "chai";
 import type { Redis } from "ioredis";
-import { createCacheRedis, jsonCodec, ReadThroughCache, type CachedEntity, type ReadThroughCacheOptions } from "../src/cache/index.js";
+import { Changes, createCacheRedis, jsonCodec, ReadThroughCache, type CachedEntity, type ReadThroughCacheOptions } from "../src/cache/index.js";
 import { createRedis } from "../src/redis.js";
 import { deferred, deleteKeys, SHARED_REDIS_URL, testKeyPrefix, waitFor } from "./cache-support.js";
 
@@ -354,6 +354,46 @@ describe("read-through cache", () => {
     expect((await entity.get(tenant, "u1", t.load("u1")))?.name).to.equal("new");
     expect((await entity.get(tenant, "u1", t.load("u1")))?.name).to.equal("new");
     expect(c.stats().hits).to.equal(1);
+  });
+
+  it("Changes invalidates entries of several entities and tenants of one cache in one Redis call", async () => {
+    const c = cache(redisA);
+    const a = users(c);
+    const b = c.entity<User>({ name: "plan", version: 1, codec: userCodec });
+    const [t1, t2] = [randomUUID(), randomUUID()];
+    for (const [entity, tenant, id] of [[a, t1, "u1"], [b, t1, "p1"], [a, t2, "u2"]] as const) await entity.get(tenant, id, async () => user(id, "x"));
+    const before = c.stats().redisCommands;
+    await new Changes().add(a, t1, "u1").add(b, t1, "p1").add(a, t2, "u2", "u2").invalidate();
+    expect(c.stats().redisCommands - before).to.equal(1);
+    for (const key of [`identity:${t1}:user:v1:u1`, `identity:${t1}:plan:v1:p1`, `identity:${t2}:user:v1:u2`]) {
+      expect(await raw.exists(key), key).to.equal(0);
+      expect(await raw.get(`${key}:ver`), key).to.equal("1");
+    }
+  });
+
+  it("an immutable entity answers from process memory after the first read, never caching a miss", async () => {
+    const c = cache(redisA);
+    const terms = c.entity<User>({ name: "terms", version: 1, codec: userCodec, immutableLocalEntries: 2 });
+    const tenant = randomUUID();
+    const t = table({ o1: "A", o2: "B", o3: "C" });
+    expect((await terms.get(tenant, "o1", t.load("o1")))?.name).to.equal("A");
+    const commands = c.stats().redisCommands;
+    expect((await terms.get(tenant, "o1", t.load("o1")))?.name).to.equal("A");
+    expect(c.stats().redisCommands).to.equal(commands);
+    // Another instance reads it from Redis (stored by the first), not from its loader.
+    const other = cache(redisB).entity<User>({ name: "terms", version: 1, codec: userCodec, immutableLocalEntries: 2 });
+    expect((await other.get(tenant, "o1", t.load("o1")))?.name).to.equal("A");
+    expect(t.calls).to.equal(1);
+    // A miss is asked again; past the bound the oldest entry goes (and comes back from Redis).
+    expect(await terms.get(tenant, "o9", t.load("o9"))).to.equal(null);
+    expect(await terms.get(tenant, "o9", t.load("o9"))).to.equal(null);
+    expect(t.calls).to.equal(3);
+    await terms.get(tenant, "o2", t.load("o2"));
+    await terms.get(tenant, "o3", t.load("o3"));
+    const beforeO1 = c.stats().redisCommands;
+    expect((await terms.get(tenant, "o1", t.load("o1")))?.name).to.equal("A");
+    expect(c.stats().redisCommands).to.be.greaterThan(beforeO1);
+    expect(t.calls).to.equal(5);
   });
 
   it("with redis: null, every read goes to the loader", async () => {

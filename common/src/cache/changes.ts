@@ -1,7 +1,7 @@
-import type { CachedEntity } from "./entity.js";
+import type { CachedEntity, CacheInvalidation } from "./entity.js";
 
 /** What Changes needs of an entity: its invalidation. */
-type Invalidates = Pick<CachedEntity<unknown>, "invalidate">;
+type Invalidates = Pick<CachedEntity<unknown>, "invalidation">;
 
 /**
  * What a write changed, entry by entry: data access that writes a cached row
@@ -25,20 +25,17 @@ export class Changes {
     return this.entries.length;
   }
 
-  /** Invalidates everything recorded (one call per entity and tenant) and forgets it. */
+  /** Invalidates everything recorded (one Redis call per cache, whatever the entities and tenants) and forgets it. */
   async invalidate(): Promise<void> {
     if (this.entries.length === 0) return;
-    const groups = new Map<Invalidates, Map<string, string[]>>();
+    const byInvalidator = new Map<CacheInvalidation["invalidator"], Set<string>>();
     for (const { entity, tenantId, id } of this.entries.splice(0)) {
-      let byTenant = groups.get(entity);
-      if (!byTenant) groups.set(entity, (byTenant = new Map()));
-      const ids = byTenant.get(tenantId);
-      if (ids) ids.push(id);
-      else byTenant.set(tenantId, [id]);
+      const { invalidator, keys } = entity.invalidation;
+      let group = byInvalidator.get(invalidator);
+      if (!group) byInvalidator.set(invalidator, (group = new Set()));
+      for (const key of keys(tenantId, [id])) group.add(key);
     }
-    const calls: Array<Promise<void>> = [];
-    for (const [entity, byTenant] of groups) for (const [tenantId, ids] of byTenant) calls.push(entity.invalidate(tenantId, ids));
-    await Promise.all(calls);
+    await Promise.all([...byInvalidator].map(([invalidator, keys]) => invalidator.invalidate([...keys])));
   }
 }
 

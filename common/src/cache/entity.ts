@@ -11,6 +11,18 @@ export interface CachedEntitySpec<T> {
   codec: CacheCodec<T>;
   /** Overrides the cache's default TTL. */
   ttlSeconds?: number;
+  /**
+   * For values that never change once they exist (an offer's terms): this many
+   * are also kept in process, read before Redis, and never invalidated (they
+   * expire with the entity's TTL). A value that can change must not set it.
+   */
+  immutableLocalEntries?: number;
+}
+
+/** What Changes needs to batch invalidations: who sends them, and the keys of ids. */
+export interface CacheInvalidation {
+  invalidator: { invalidate(keys: readonly string[]): Promise<void> };
+  keys(tenantId: string, ids: readonly string[]): string[];
 }
 
 export interface CachedEntity<T> {
@@ -20,6 +32,8 @@ export interface CachedEntity<T> {
   getMany(tenantId: string, ids: readonly string[], load: (missing: string[]) => Promise<Map<string, T>>): Promise<Map<string, T>>;
   /** Call AFTER the write committed: the next read of these ids, on any instance, loads afresh. */
   invalidate(tenantId: string, ids: readonly string[]): Promise<void>;
+  /** invalidate() in parts, so that Changes sends the keys of several entities of one cache in one Redis call. */
+  readonly invalidation: CacheInvalidation;
 }
 
 const MISSING: unique symbol = Symbol("missing");
@@ -35,6 +49,8 @@ export class CacheEntity<T> implements CachedEntity<T> {
   private readonly codec: CacheCodec<T>;
   private readonly ttlSeconds: number;
   private decodeFailureLogged = false;
+  private readonly local: LocalMemo<T> | null;
+  readonly invalidation: CacheInvalidation;
 
   constructor(private readonly core: CacheCore, spec: CachedEntitySpec<T>) {
     if (!/^[A-Za-z0-9_-]+$/.test(spec.name)) throw new Error(`cache entity name ${JSON.stringify(spec.name)}: letters, digits, _ and - only`);
@@ -43,6 +59,8 @@ export class CacheEntity<T> implements CachedEntity<T> {
     this.tail = `:${spec.name}:v${spec.version}:`;
     this.codec = spec.codec;
     this.ttlSeconds = spec.ttlSeconds ?? core.settings.ttlSeconds;
+    this.local = spec.immutableLocalEntries ? new LocalMemo(spec.immutableLocalEntries, this.ttlSeconds * 1_000) : null;
+    this.invalidation = { invalidator: core, keys: (tenantId, ids) => ids.map((id) => this.head + tenantId + this.tail + id) };
   }
 
   /** The value key (without the client's own prefix). */
@@ -51,8 +69,21 @@ export class CacheEntity<T> implements CachedEntity<T> {
   }
 
   async get(tenantId: string, id: string, load: () => Promise<T | null>): Promise<T | null> {
-    const core = this.core;
     const key = this.head + tenantId + this.tail + id;
+    const local = this.local;
+    if (local === null) return this.getShared(key, load);
+    const memo = local.get(key);
+    if (memo !== undefined) {
+      this.core.counters.hits++;
+      return memo;
+    }
+    const value = await this.getShared(key, load);
+    if (value !== null) local.set(key, value);
+    return value;
+  }
+
+  private async getShared(key: string, load: () => Promise<T | null>): Promise<T | null> {
+    const core = this.core;
     const flight = core.flights.get(key) as Promise<T | null> | undefined;
     if (flight !== undefined) {
       core.counters.coalesced++;
@@ -160,8 +191,7 @@ export class CacheEntity<T> implements CachedEntity<T> {
   }
 
   invalidate(tenantId: string, ids: readonly string[]): Promise<void> {
-    const base = this.head + tenantId + this.tail;
-    return this.core.invalidate(ids.map((id) => base + id));
+    return this.core.invalidate(this.invalidation.keys(tenantId, ids));
   }
 
   /** A miss: load under the cross-instance lock, or wait for the instance holding it. */
@@ -253,5 +283,29 @@ export class CacheEntity<T> implements CachedEntity<T> {
       }
       return MISSING;
     }
+  }
+}
+
+/** The in-process copy of an immutable entity: bounded, oldest-inserted out first, each entry for at most `ttlMs`. */
+class LocalMemo<T> {
+  private readonly entries = new Map<string, { value: T; until: number }>();
+
+  constructor(
+    private readonly max: number,
+    private readonly ttlMs: number,
+  ) {}
+
+  get(key: string): T | undefined {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.until > Date.now()) return entry.value;
+    this.entries.delete(key);
+    return undefined;
+  }
+
+  set(key: string, value: T): void {
+    this.entries.delete(key);
+    this.entries.set(key, { value, until: Date.now() + this.ttlMs });
+    if (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value!);
   }
 }
