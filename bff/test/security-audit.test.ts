@@ -3,7 +3,8 @@ import { auditStream } from "@apgms/common/audit/stream";
 import { connectNats } from "@apgms/common/nats/connect";
 import { jetstream } from "@apgms/common/nats/jetstream";
 import { TEST_NATS_URL } from "@apgms/common/testing/nats";
-import { AuditEvent, AuditOutcome } from "@apgms/proto/apgms/identity/v1/audit";
+import { auditBatchHeaders } from "@apgms/common/audit/jetstream-sink";
+import { AuditEvent, AuditEventBatch, AuditOutcome } from "@apgms/proto/apgms/identity/v1/audit";
 import { expect } from "chai";
 import { startAuditStack, type AuditStack } from "./audit-stack.js";
 import type { GqlResponse } from "./stack.js";
@@ -248,6 +249,28 @@ describe("security: the audit trail", function () {
     const rows = await storedFor(requestIds);
     expect(rows.map((r) => r.request_id).sort()).to.deep.equal([...requestIds].sort());
     expect(rows.every((r) => r.action === "auth.failed")).to.equal(true);
+  });
+
+  it("stores a batch message's valid records once each, drops only its invalid one, and stores a redelivered batch once", async () => {
+    const requestId = `audit-batch-${randomBytes(3).toString("hex")}`;
+    const record = (action: string, id: string = randomUUID()) =>
+      AuditEvent.create({ id, occurTime: new Date(), tenantId: s.tenant.id, principal: "service:test", action, outcome: AuditOutcome.AUDIT_OUTCOME_OK, requestId, source: "test" });
+    const batch = AuditEventBatch.encode({ events: [record("test.batch.a"), record("test.batch.invalid", "not-a-uuid"), record("test.batch.b")] }).finish();
+    const nc = await connectNats({ url: TEST_NATS_URL, name: "audit-test" });
+    try {
+      const js = jetstream(nc);
+      const { subject } = auditStream(s.natsPrefix);
+      for (let i = 0; i < 2; i++) {
+        await js.publish(subject, batch, { msgID: randomUUID(), headers: auditBatchHeaders() });
+      }
+      // A record published after both batches: once it is stored, both batches were consumed.
+      await js.publish(subject, AuditEvent.encode(record("test.batch.after")).finish(), { msgID: randomUUID() });
+    } finally {
+      await nc.close();
+    }
+    await waitFor("the record after the batches", async () => (await storedFor([requestId])).some((r) => r.action === "test.batch.after"));
+    const actions = (await storedFor([requestId])).map((r) => r.action).sort();
+    expect(actions).to.deep.equal(["test.batch.a", "test.batch.after", "test.batch.b"]);
   });
 
   it("stores a record delivered twice once (insert by record id), NUL characters replaced, and never updates or deletes one", async () => {

@@ -1,5 +1,6 @@
 import { asPlatform, type Logger } from "@apgms/common";
 import type { AuditStream } from "@apgms/common/audit/stream";
+import { decodeAuditMessage } from "@apgms/common/audit/jetstream-sink";
 import { ensureStream, startDurableConsumer, type Disposition, type DurableConsumer, type JsMsg } from "@apgms/common/nats/jetstream";
 import type { NatsConnection } from "@apgms/common/nats/connect";
 import { AuditEvent, AuditOutcome } from "@apgms/proto/apgms/identity/v1/audit";
@@ -66,21 +67,25 @@ export async function startAuditConsumer(options: AuditConsumerOptions): Promise
   // Records of every tenant (and of none) arrive here: a platform path under row-level security.
   const store = (rows: AuditEventInput[]) => asPlatform(db, (tx) => appendAuditEvents(tx, rows));
 
-  /** The message's row, or "reject" (logged) for one that can never be stored. */
-  function decode(msg: JsMsg): { row: AuditEventInput; event: AuditEvent } | "reject" {
-    let event: AuditEvent;
+  /**
+   * The message's rows (a batch or one record); records that can never be
+   * stored are logged and left out; "reject" when none is left.
+   */
+  function decode(msg: JsMsg): Array<{ row: AuditEventInput; event: AuditEvent }> | "reject" {
+    let events: AuditEvent[];
     try {
-      event = AuditEvent.decode(msg.data);
+      events = decodeAuditMessage(msg.data, msg.headers);
     } catch (err) {
-      logger.error({ err, seq: msg.seq, bytes: Buffer.from(msg.data).toString("base64") }, "audit record dropped: not an AuditEvent");
+      logger.error({ err, seq: msg.seq, bytes: Buffer.from(msg.data).toString("base64") }, "audit record dropped: not an AuditEvent or AuditEventBatch");
       return "reject";
     }
-    const row = auditRow(event);
-    if (typeof row === "string") {
-      logger.error({ audit: AuditEvent.toJSON(event), reason: row }, "audit record dropped: invalid");
-      return "reject";
+    const rows: Array<{ row: AuditEventInput; event: AuditEvent }> = [];
+    for (const event of events) {
+      const row = auditRow(event);
+      if (typeof row === "string") logger.error({ audit: AuditEvent.toJSON(event), reason: row }, "audit record dropped: invalid");
+      else rows.push({ row, event });
     }
-    return { row, event };
+    return rows.length > 0 ? rows : "reject";
   }
 
   return startDurableConsumer(nc, {
@@ -88,11 +93,12 @@ export async function startAuditConsumer(options: AuditConsumerOptions): Promise
     durable: names.durable,
     logger,
     retryDelayMs: 2_000,
-    // One transaction per batch: a burst is stored at hundreds of rows per insert, not one by one.
-    batchSize: 200,
+    // One transaction per batch of messages (each message itself a batch of records, see common's
+    // jetstream-sink): a burst is stored at hundreds of rows per insert, not one by one.
+    batchSize: 50,
     async handleBatch(msgs) {
       const decoded = msgs.map(decode);
-      const valid = decoded.flatMap((d) => (d === "reject" ? [] : [d]));
+      const valid = decoded.flatMap((d) => (d === "reject" ? [] : d));
       try {
         await store(valid.map((d) => d.row));
         return decoded.map((d) => (d === "reject" ? "reject" : "ack"));
@@ -106,14 +112,15 @@ export async function startAuditConsumer(options: AuditConsumerOptions): Promise
           out.push("reject");
           continue;
         }
-        try {
-          await store([d.row]);
-          out.push("ack");
-        } catch (err) {
-          if (!isDataError(err)) throw err;
-          logger.error({ err, audit: AuditEvent.toJSON(d.event) }, "audit record dropped: the database refuses its data");
-          out.push("reject");
+        for (const { row, event } of d) {
+          try {
+            await store([row]);
+          } catch (err) {
+            if (!isDataError(err)) throw err;
+            logger.error({ err, audit: AuditEvent.toJSON(event) }, "audit record dropped: the database refuses its data");
+          }
         }
+        out.push("ack");
       }
       return out;
     },

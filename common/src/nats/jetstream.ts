@@ -11,7 +11,7 @@ import {
   type JetStreamClient,
   type JsMsg,
 } from "@nats-io/jetstream";
-import { nanos, type NatsConnection } from "@nats-io/transport-node";
+import { nanos, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../logger.js";
 
 export interface DurableStreamOptions {
@@ -68,6 +68,8 @@ export async function deleteStream(nc: NatsConnection, name: string): Promise<vo
 export interface PublishOnceOptions {
   /** The dedupe key (Nats-Msg-Id): a retry inside the stream's duplicate window is stored once. */
   msgId: string;
+  /** Message headers besides Nats-Msg-Id. */
+  headers?: MsgHdrs;
   /** Attempts before giving up (default 8), with doubling delays from `retryDelayMs` (default 250 ms, at most 5 s). */
   attempts?: number;
   retryDelayMs?: number;
@@ -78,10 +80,10 @@ export interface PublishOnceOptions {
  * with the same message id while NATS or the stream does not answer.
  */
 export async function publishOnce(js: JetStreamClient, subject: string, data: Uint8Array, options: PublishOnceOptions): Promise<void> {
-  const { msgId, attempts = 8, retryDelayMs = 250 } = options;
+  const { msgId, headers, attempts = 8, retryDelayMs = 250 } = options;
   for (let attempt = 1; ; attempt++) {
     try {
-      await js.publish(subject, data, { msgID: msgId });
+      await js.publish(subject, data, { msgID: msgId, ...(headers ? { headers } : {}) });
       return;
     } catch (err) {
       if (attempt >= attempts) throw err;
