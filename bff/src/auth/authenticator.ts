@@ -59,21 +59,42 @@ export function createAuthenticator(options: AuthenticatorOptions) {
   const ttlMs = cacheSeconds * 1000;
   const principals = new TtlCache<Resolved>(50_000);
   const sessions = new TtlCache<SessionState>(100_000);
+  // Lookups in flight, joined by every request that misses the same key meanwhile: when an entry
+  // expires under load, one call refreshes it instead of one per request in flight (which, for a
+  // session, queued that many upserts on its one row). A revocation bumps `generation` and drops
+  // the flights: a lookup that began before it is neither joined nor cached after it.
+  const principalFlights = new Map<string, Promise<Resolved>>();
+  const sessionFlights = new Map<string, Promise<{ state: SessionState; created: boolean }>>();
+  let generation = 0;
+  function join<V>(flights: Map<string, Promise<V>>, key: string, lookup: () => Promise<V>): { flight: Promise<V>; joined: boolean } {
+    const running = flights.get(key);
+    if (running) return { flight: running, joined: true };
+    const flight = lookup();
+    flights.set(key, flight);
+    const done = () => {
+      if (flights.get(key) === flight) flights.delete(key);
+    };
+    flight.then(done, done);
+    return { flight, joined: false };
+  }
   const ctx = (requestId: string, tenantId?: string) => ({ context: { requestId, tenantId, principal: { kind: "service" as const, id: "bff" } } });
 
   async function resolveUser(claims: TokenClaims, tenant: string, requestId: string): Promise<Resolved> {
     const key = `${claims.iss}\n${claims.sub}\n${tenant}`;
     const hit = principals.get(key);
     if (hit) return hit;
-    try {
-      const res = await identity.principals.resolveOidcSubject({ issuer: claims.iss, subject: claims.sub, tenant }, ctx(requestId));
-      const resolved: Resolved = { tenant: res.tenant!, user: res.user!, role: res.user!.role };
-      principals.set(key, resolved, Date.now() + ttlMs);
-      return resolved;
-    } catch (err) {
-      if (code(err) === status.NOT_FOUND) throw new UnlinkedIdentityError(claims);
-      throw err;
-    }
+    return join(principalFlights, key, async () => {
+      const since = generation;
+      try {
+        const res = await identity.principals.resolveOidcSubject({ issuer: claims.iss, subject: claims.sub, tenant }, ctx(requestId));
+        const resolved: Resolved = { tenant: res.tenant!, user: res.user!, role: res.user!.role };
+        if (since === generation) principals.set(key, resolved, Date.now() + ttlMs);
+        return resolved;
+      } catch (err) {
+        if (code(err) === status.NOT_FOUND) throw new UnlinkedIdentityError(claims);
+        throw err;
+      }
+    }).flight;
   }
 
   async function checkSession(claims: TokenClaims, resolved: Resolved, info: RequestInfo): Promise<SessionState & { key: string; signedIn: boolean }> {
@@ -82,21 +103,28 @@ export function createAuthenticator(options: AuthenticatorOptions) {
     let state = sessions.get(cacheKey);
     let signedIn = false;
     if (!state) {
-      const ua = info.headers["user-agent"];
-      const res = await identity.sessions.touchSession(
-        {
-          userId: resolved.user.id,
-          sessionKey,
-          userAgent: (Array.isArray(ua) ? ua[0] : ua)?.slice(0, 512) ?? "",
-          ip: info.ip,
-          expireTime: new Date(claims.exp * 1000),
-        },
-        ctx(info.requestId, resolved.tenant.id),
-      );
-      state = { id: res.session!.id, revoked: res.session!.revokeTime !== undefined, userId: resolved.user.id, tenantId: resolved.tenant.id };
-      sessions.set(cacheKey, state, Date.now() + ttlMs);
-      // Created by this very call (created = last seen, one statement): the session's first request.
-      signedIn = !state.revoked && res.session!.createTime?.getTime() === res.session!.lastSeenTime?.getTime();
+      const { flight, joined } = join(sessionFlights, cacheKey, async () => {
+        const since = generation;
+        const ua = info.headers["user-agent"];
+        const res = await identity.sessions.touchSession(
+          {
+            userId: resolved.user.id,
+            sessionKey,
+            userAgent: (Array.isArray(ua) ? ua[0] : ua)?.slice(0, 512) ?? "",
+            ip: info.ip,
+            expireTime: new Date(claims.exp * 1000),
+          },
+          ctx(info.requestId, resolved.tenant.id),
+        );
+        const touched = { id: res.session!.id, revoked: res.session!.revokeTime !== undefined, userId: resolved.user.id, tenantId: resolved.tenant.id };
+        if (since === generation) sessions.set(cacheKey, touched, Date.now() + ttlMs);
+        // Created by this very call (created = last seen, one statement): the session's first request.
+        return { state: touched, created: res.session!.createTime?.getTime() === res.session!.lastSeenTime?.getTime() };
+      });
+      const touched = await flight;
+      state = touched.state;
+      // Only the request that made the call is the sign-in; those that joined it are not.
+      signedIn = !joined && !state.revoked && touched.created;
     }
     if (state.revoked) throw new AuthError("session revoked", "invalid_token");
     return { ...state, key: sessionKey, signedIn };
@@ -154,6 +182,9 @@ export function createAuthenticator(options: AuthenticatorOptions) {
 
   /** Drops this process's cached state that a revocation names. */
   function forgetLocally(r: Revocation): void {
+    generation++;
+    principalFlights.clear();
+    sessionFlights.clear();
     switch (r.kind) {
       case "user":
         principals.deleteWhere((p) => p.user.id === r.userId);
