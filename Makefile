@@ -13,14 +13,17 @@ DATABASE_URL ?= postgres://apgms_identity_app@127.0.0.1:5432/apgms_dev
 MIGRATION_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/apgms_dev
 # svc-billing connects as its own row-level-security role, to the same database.
 BILLING_DATABASE_URL ?= postgres://apgms_billing_app@127.0.0.1:5432/apgms_dev
+# svc-insights connects as its own row-level-security role, to the same database.
+INSIGHTS_DATABASE_URL ?= postgres://apgms_insights_app@127.0.0.1:5432/apgms_dev
 REDIS_URL ?= redis://127.0.0.1:6379
 NATS_URL ?= nats://127.0.0.1:4222
-export DATABASE_URL MIGRATION_DATABASE_URL BILLING_DATABASE_URL REDIS_URL NATS_URL
+export DATABASE_URL MIGRATION_DATABASE_URL BILLING_DATABASE_URL INSIGHTS_DATABASE_URL REDIS_URL NATS_URL
 
 # Local dev processes (scripts/dev.mjs and `make token` read these).
 DEV_OIDC_PORT ?= 4001
 GRPC_PORT ?= 50051
 BILLING_GRPC_PORT ?= 50052
+INSIGHTS_GRPC_PORT ?= 50053
 HTTP_PORT ?= 4000
 DEV_OIDC_KEY_DIR ?= .dev/oidc
 OIDC_AUDIENCE ?= apgms
@@ -37,7 +40,7 @@ export npm_config_audit := false
 export npm_config_update_notifier := false
 
 NPX := npx --no --
-WORKSPACES := proto common svc-identity svc-billing bff
+WORKSPACES := proto common svc-identity svc-billing svc-insights bff
 STAMPS := node_modules/.cache/apgms
 # npm's own record of what it installed: newer than the lock = up to date.
 INSTALL_STAMP := node_modules/.package-lock.json
@@ -48,7 +51,7 @@ PKG_JSONS := package.json $(wildcard $(addsuffix /package.json,$(WORKSPACES)))
 LOCKFILE := $(wildcard package-lock.json)
 INSTALL_DEPS := $(if $(LOCKFILE),$(LOCKFILE),$(PKG_JSONS))
 PROTO_SRCS := $(shell find proto -name '*.proto' -not -path '*/node_modules/*' -not -path 'proto/gen/*' 2>/dev/null)
-PRISMA_SRCS := $(wildcard $(foreach s,svc-identity svc-billing,$(s)/prisma/*.prisma $(s)/prisma.config.ts $(s)/package.json))
+PRISMA_SRCS := $(wildcard $(foreach s,svc-identity svc-billing svc-insights,$(s)/prisma/*.prisma $(s)/prisma.config.ts $(s)/package.json))
 
 .PHONY: help preflight install gen build lint migrate seed dev services chromium test test-node bench token clean distclean
 
@@ -58,9 +61,9 @@ help:
 	@echo "make build     gen (when sources changed) + tsc -b"
 	@echo "make lint      buf lint, buf breaking against the landed main, tsc -b"
 	@echo "make services  start PostgreSQL, Redis, NATS JetStream if they do not answer"
-	@echo "make migrate   create the database if missing, apply svc-identity and svc-billing migrations (as MIGRATION_DATABASE_URL)"
+	@echo "make migrate   create the database if missing, apply svc-identity, svc-billing and svc-insights migrations (as MIGRATION_DATABASE_URL)"
 	@echo "make seed      seed the demo tenant and users"
-	@echo "make dev       all of the above, then run oidc + identity + bff (Ctrl-C stops)"
+	@echo "make dev       all of the above, then run oidc + identity + billing + insights + bff (Ctrl-C stops)"
 	@echo "make test      install, build, run the whole mocha suite"
 	@echo "make test-node NODE_MAJOR=22   the suite under another Node major (node@22 from npm, once)"
 	@echo "make bench     node scripts/bench.mjs"
@@ -91,6 +94,7 @@ endef
 define prisma_gen
 npm run prisma:generate -w @apgms/svc-identity
 npm run prisma:generate -w @apgms/svc-billing
+npm run prisma:generate -w @apgms/svc-insights
 @mkdir -p $(STAMPS) && touch $(PRISMA_STAMP)
 endef
 
@@ -122,6 +126,7 @@ migrate: services build
 	DATABASE_URL='$(MIGRATION_DATABASE_URL)' node scripts/ensure-db.mjs
 	DATABASE_URL='$(MIGRATION_DATABASE_URL)' npm run migrate:deploy -w @apgms/svc-identity
 	DATABASE_URL='$(MIGRATION_DATABASE_URL)' npm run migrate:deploy -w @apgms/svc-billing
+	DATABASE_URL='$(MIGRATION_DATABASE_URL)' npm run migrate:deploy -w @apgms/svc-insights
 
 seed: migrate
 	@mkdir -p .dev
@@ -130,7 +135,7 @@ seed: migrate
 
 # ---- run ------------------------------------------------------------------------
 dev: preflight seed
-	@DEV_OIDC_PORT='$(DEV_OIDC_PORT)' GRPC_PORT='$(GRPC_PORT)' BILLING_GRPC_PORT='$(BILLING_GRPC_PORT)' HTTP_PORT='$(HTTP_PORT)' \
+	@DEV_OIDC_PORT='$(DEV_OIDC_PORT)' GRPC_PORT='$(GRPC_PORT)' BILLING_GRPC_PORT='$(BILLING_GRPC_PORT)' INSIGHTS_GRPC_PORT='$(INSIGHTS_GRPC_PORT)' HTTP_PORT='$(HTTP_PORT)' \
 	  DEV_OIDC_ISSUER='$(DEV_OIDC_ISSUER)' DEV_OIDC_KEY_DIR='$(DEV_OIDC_KEY_DIR)' OIDC_AUDIENCE='$(OIDC_AUDIENCE)' \
 	  node scripts/dev.mjs
 
@@ -159,8 +164,8 @@ token:
 
 # ---- cleanup ----------------------------------------------------------------------
 clean:
-	rm -rf proto/gen proto/dist proto/image.binpb common/dist svc-identity/dist svc-billing/dist bff/dist \
-	  svc-identity/src/generated svc-billing/src/generated $(STAMPS)
+	rm -rf proto/gen proto/dist proto/image.binpb common/dist svc-identity/dist svc-billing/dist svc-insights/dist bff/dist \
+	  svc-identity/src/generated svc-billing/src/generated svc-insights/src/generated $(STAMPS)
 	find . -name '*.tsbuildinfo' -not -path './node_modules/*' -delete
 
 distclean: clean

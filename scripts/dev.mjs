@@ -7,6 +7,7 @@
 //   [oidc]      node bff/dist/src/dev-oidc/main.js   ready: GET /.well-known/openid-configuration = 200
 //   [identity]  node svc-identity/dist/src/main.js   ready: gRPC port accepts TCP
 //   [billing]   node svc-billing/dist/src/main.js    ready: gRPC port accepts TCP
+//   [insights]  node svc-insights/dist/src/main.js   ready: gRPC port accepts TCP
 //   [bff]       node bff/dist/src/main.js            ready: GET /readyz = 200
 // then prints how to use it, and only then loads the demo tenant's large data
 // in the background ([seed]: DEV_SEED_TRANSACTIONS redemptions, 30,000 by
@@ -16,11 +17,12 @@
 // dies, or is not ready within DEV_READY_TIMEOUT_MS (60 s), the others are
 // stopped and this exits 1.
 //
-// Environment (all optional): DEV_OIDC_PORT (4001), GRPC_PORT (50051), BILLING_GRPC_PORT (50052),
+// Environment (all optional): DEV_OIDC_PORT (4001), GRPC_PORT (50051), BILLING_GRPC_PORT (50052), INSIGHTS_GRPC_PORT (50053),
 // HTTP_PORT (4000), DEV_OIDC_ISSUER (http://127.0.0.1:$DEV_OIDC_PORT),
 // DEV_OIDC_KEY_DIR (.dev/oidc), OIDC_AUDIENCE (apgms),
 // DATABASE_URL (as svc-identity's row-level-security role, apgms_identity_app),
 // BILLING_DATABASE_URL (as svc-billing's, apgms_billing_app),
+// INSIGHTS_DATABASE_URL (as svc-insights', apgms_insights_app),
 // REDIS_URL, NATS_URL, NODE_ENV (development), DEV_SIGN_IN_USERS
 // (the four demo users; empty turns GraphiQL's sign-in bar off),
 // DEV_SERVICE_KEY_DIR (.dev/service-token: the Ed25519 pair the bff signs its
@@ -53,6 +55,7 @@ function intEnv(name, fallback) {
 const oidcPort = intEnv("DEV_OIDC_PORT", 4001);
 const grpcPort = intEnv("GRPC_PORT", 50051);
 const billingPort = intEnv("BILLING_GRPC_PORT", 50052);
+const insightsPort = intEnv("INSIGHTS_GRPC_PORT", 50053);
 const seedTransactions = intEnv("DEV_SEED_TRANSACTIONS", 30_000);
 const httpPort = intEnv("HTTP_PORT", 4000);
 const readyTimeoutMs = intEnv("DEV_READY_TIMEOUT_MS", 60_000);
@@ -61,6 +64,7 @@ const keyDir = env.DEV_OIDC_KEY_DIR || ".dev/oidc";
 const audience = env.OIDC_AUDIENCE || "apgms";
 const databaseUrl = env.DATABASE_URL || "postgres://apgms_identity_app@127.0.0.1:5432/apgms_dev";
 const billingDatabaseUrl = env.BILLING_DATABASE_URL || "postgres://apgms_billing_app@127.0.0.1:5432/apgms_dev";
+const insightsDatabaseUrl = env.INSIGHTS_DATABASE_URL || "postgres://apgms_insights_app@127.0.0.1:5432/apgms_dev";
 const redisUrl = env.REDIS_URL || "redis://127.0.0.1:6379";
 const natsUrl = env.NATS_URL || "nats://127.0.0.1:4222";
 const nodeEnv = env.NODE_ENV || "development";
@@ -133,6 +137,21 @@ const services = [
     ready: () => tcpOk(HOST, billingPort),
   },
   {
+    name: "insights",
+    color: "32",
+    script: "svc-insights/dist/src/main.js",
+    port: insightsPort,
+    env: {
+      ...common,
+      DATABASE_URL: insightsDatabaseUrl,
+      GRPC_PORT: String(insightsPort),
+      PAGE_TOKEN_SECRET: env.PAGE_TOKEN_SECRET || "development-only-page-token-key-not-secret",
+      SERVICE_TOKEN_PUBLIC_KEYS: env.SERVICE_TOKEN_PUBLIC_KEYS || devServiceKeys.publicKeyPem,
+    },
+    what: `gRPC ${HOST}:${insightsPort}`,
+    ready: () => tcpOk(HOST, insightsPort),
+  },
+  {
     name: "bff",
     color: "33",
     script: "bff/dist/src/main.js",
@@ -142,6 +161,7 @@ const services = [
       HTTP_PORT: String(httpPort),
       IDENTITY_GRPC_ADDRESS: `${HOST}:${grpcPort}`,
       BILLING_GRPC_ADDRESS: `${HOST}:${billingPort}`,
+      INSIGHTS_GRPC_ADDRESS: `${HOST}:${insightsPort}`,
       OIDC_ISSUER: issuer,
       OIDC_AUDIENCE: audience,
       // Any email can sign up for a tenant of its own in development.
@@ -325,7 +345,7 @@ function banner() {
     b("APGMS is running") + "   (Ctrl-C stops everything)",
     "",
     `GraphQL    ${b(graphqlUrl)}   (open it in a browser: GraphiQL, "Sign in as" a demo user)`,
-    `Issuer     ${issuer}   identity gRPC ${HOST}:${grpcPort}   billing gRPC ${HOST}:${billingPort}`,
+    `Issuer     ${issuer}   identity gRPC ${HOST}:${grpcPort}   billing gRPC ${HOST}:${billingPort}   insights gRPC ${HOST}:${insightsPort}`,
     "",
     `Demo users ${demoUsers.join("  ")}`,
     `Token      ${mk} token USER=owner@demo.apgms.dev`,
