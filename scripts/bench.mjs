@@ -78,12 +78,12 @@ async function setUp() {
     env: { ...process.env, DATABASE_URL: db.urlAs("apgms_billing_app"), DEMO_TENANT_ID: demoTenantId, LOG_LEVEL: "warn" },
     stdio: "ignore",
   });
-  // Eight active campaigns with one unlimited offer each (and a ninth for the raw baseline): a redemption locks its campaign's row until it
-  // commits, so the end-to-end scenario spreads over them as a tenant's traffic would; "one campaign"
-  // shows a single hot campaign's ceiling (docs/scaling.md, "Hot rows").
+  // Eight active campaigns with one unlimited offer each for the end-to-end scenarios, and eight more for the baselines: a
+  // redemption locks its campaign's row until it commits, so the end-to-end scenario spreads over them as a tenant's traffic
+  // would (and so does its baseline); "one campaign" shows a single hot campaign's ceiling (docs/scaling.md, "Hot rows").
   const bench = await pg.query(
     `WITH c AS (INSERT INTO billing.campaigns (tenant_id, id, name, state, currency)
-                SELECT $1, gen_random_uuid(), 'Bench ' || n, 'active', 'EUR' FROM generate_series(1, 9) n RETURNING id)
+                SELECT $1, gen_random_uuid(), 'Bench ' || n, 'active', 'EUR' FROM generate_series(1, 16) n RETURNING id)
      INSERT INTO billing.offers (tenant_id, id, campaign_id, name, value_kind, amount_off_minor, code_kind)
      SELECT $1, gen_random_uuid(), c.id, 'Bench 1 EUR', 'amount', 100, 'none' FROM c RETURNING id, campaign_id`,
     [demoTenantId],
@@ -103,14 +103,13 @@ async function setUp() {
     benchOfferId: bench.rows[0].id,
     benchOfferIds: bench.rows.slice(0, 8).map((r) => r.id),
     benchCampaignId: bench.rows[0].campaign_id,
-    // The raw-INSERT baseline writes under a campaign of its own: its foreign-key locks never meet a redemption's.
-    rawOfferId: bench.rows[8].id,
-    rawCampaignId: bench.rows[8].campaign_id,
+    // The baselines write under campaigns of their own: their row locks never meet a redemption's.
+    baselineTargets: bench.rows.slice(8, 16).map((r) => ({ campaignId: r.campaign_id, offerId: r.id })),
   };
 }
 
 /** Every server the scenarios may use, by key; `needs` are started with it. */
-async function processSpecs({ db, appUrl, issuer, demoTenantId, rawOfferId, rawCampaignId }) {
+async function processSpecs({ db, appUrl, issuer, demoTenantId, baselineTargets }) {
   const port = async () => String(await freePort());
   const [grpc, openGrpc, coldGrpc, bareGrpc, billingGrpc] = await Promise.all([port(), port(), port(), port(), port()]);
   const redisPrefix = `apgms-bench-${randomBytes(4).toString("hex")}:`;
@@ -120,7 +119,14 @@ async function processSpecs({ db, appUrl, issuer, demoTenantId, rawOfferId, rawC
   const identityFile = path.join(root, "svc-identity/dist/src/main.js");
   const bffFile = path.join(root, "bff/dist/src/main.js");
   const billingFile = path.join(root, "svc-billing/dist/src/main.js");
-  const barePgPort = await port();
+  const [barePgPort, barePgOnePort, barePgInsertPort] = await Promise.all([port(), port(), port()]);
+  const barePg = (name, portNumber, env) => ({
+    name,
+    file: path.join(root, "scripts/bench/bare-pg-redeem.cjs"),
+    env: { DATABASE_URL: db.url, TENANT_ID: demoTenantId, PORT: portNumber, ...env },
+    url: `http://127.0.0.1:${portNumber}/graphql`,
+    ready: (child) => child.readyLine("listening"),
+  });
   const billingNatsPrefix = `bench-${randomBytes(4).toString("hex")}`;
   onCleanup(() => require(path.join(root, "common/dist/src/testing/nats.js")).deleteTestStreams(billingNatsPrefix).catch(() => {}));
   const identityEnv = {
@@ -178,14 +184,12 @@ async function processSpecs({ db, appUrl, issuer, demoTenantId, rawOfferId, rawC
       },
     },
     bff: await edge("bff", {}, ["identity", "billing"]),
-    // The same rows a redemption writes, one raw INSERT each through pg, behind bare node:http.
-    barePgInsert: {
-      name: "bare-pg-insert",
-      file: path.join(root, "scripts/bench/bare-pg-insert.cjs"),
-      env: { DATABASE_URL: db.url, TENANT_ID: demoTenantId, CAMPAIGN_ID: rawCampaignId, OFFER_ID: rawOfferId, PORT: barePgPort },
-      url: `http://127.0.0.1:${barePgPort}/graphql`,
-      ready: (child) => child.readyLine("listening"),
-    },
+    // The rows a redemption writes, one raw SQL statement each through pg, behind bare node:http: over eight
+    // campaigns like "edge redeem", and on one like "edge redeem, one campaign". And only the transaction row,
+    // one INSERT each: a stricter reference (scripts/bench/bare-pg-redeem.cjs).
+    barePgRows: barePg("bare-pg-rows", barePgPort, { MODE: "rows", TARGETS: JSON.stringify(baselineTargets) }),
+    barePgRowsOne: barePg("bare-pg-rows-one", barePgOnePort, { MODE: "rows", TARGETS: JSON.stringify(baselineTargets.slice(0, 1)) }),
+    barePgInsert: barePg("bare-pg-insert", barePgInsertPort, { MODE: "insert", TARGETS: JSON.stringify(baselineTargets.slice(1, 2)) }),
     // The same edge with its principal and session caches off: every request
     // resolves the user and touches the session over gRPC (the token's RS256
     // verification stays cached). Shows what the caches buy.

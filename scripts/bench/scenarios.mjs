@@ -8,7 +8,9 @@ const userById = (id) => JSON.stringify({ query: `{ user(id: "${id}") { id email
 const USERS_50 = JSON.stringify({ query: "{ users(first: 50) { nodes { id email role account { name } } } }" });
 
 const BARE_ME = "bare Yoga+express, static me";
-const BASE_REDEEM = "baseline redeem (raw pg INSERT)";
+const BASE_REDEEM = "baseline redeem (same rows, one raw statement)";
+const BASE_REDEEM_ONE = "baseline redeem, one campaign (same rows, one raw statement)";
+const REF_REDEEM_INSERT = "reference redeem: transaction row only (one raw INSERT)";
 const campaignById = (id) => JSON.stringify({ query: `{ campaign(id: "${id}") { id name state currency budget { spend { amountMinor currency } redemptions } } }` });
 const redeem = (offerId, customerRef) =>
   JSON.stringify({
@@ -51,7 +53,9 @@ export const SCENARIOS = [
   { name: "edge users(50)", edge: "bff", service: "identity", auth: "jwt", baseline: BASE_USERS, body: () => USERS_50, check: (d) => d.users?.nodes?.length === 50 },
   // Billing (issue 8): a redemption end to end (every request a new transaction of a new customer)
   // beside the same row written by one raw INSERT; a Redis-warm campaign read beside the bare static query.
-  { name: BASE_REDEEM, edge: "barePgInsert", body: () => redeem("", "bench-0"), bodies: () => () => "{}", check: (d) => d.redeem?.id },
+  { name: BASE_REDEEM, edge: "barePgRows", body: () => "{}", bodies: () => () => "{}", check: (d) => d.redeem?.id },
+  { name: BASE_REDEEM_ONE, edge: "barePgRowsOne", body: () => "{}", bodies: () => () => "{}", check: (d) => d.redeem?.id },
+  { name: REF_REDEEM_INSERT, edge: "barePgInsert", body: () => "{}", bodies: () => () => "{}", check: (d) => d.redeem?.id },
   {
     name: "edge redeem",
     edge: "bff",
@@ -70,7 +74,7 @@ export const SCENARIOS = [
     edge: "bff",
     service: "billing",
     auth: "jwt",
-    baseline: BASE_REDEEM,
+    baseline: BASE_REDEEM_ONE,
     body: (f) => redeem(f.benchOfferId, "first"),
     bodies: (f) => {
       let n = 0;
