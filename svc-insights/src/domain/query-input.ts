@@ -71,5 +71,5 @@ export function limit(field: string, value: number, fallback: number, max: numbe
 
 function formatDuration(ms: number): string {
   const hours = ms / 3_600_000;
-  return hours % 24 === 0 ? `${hours / 24} days` : `${hours} hours`;
+  return hours > 48 && hours % 24 === 0 ? `${hours / 24} days` : `${hours} hours`;
 }

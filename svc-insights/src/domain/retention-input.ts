@@ -1,7 +1,6 @@
 import { InvalidArgumentError } from "@apgms/common";
 import { RetentionPeriod, type RetentionRequest } from "@apgms/proto/apgms/insights/v1/analytics";
-import { maxBuckets } from "./buckets.js";
-import { MAX_RETENTION_DAYS, MAX_RETENTION_WEEKS, MAX_ROLLUP_RANGE_MS } from "./limits.js";
+import { DAY_MS, MAX_RETENTION_DAYS, MAX_RETENTION_WEEKS } from "./limits.js";
 import { eventName, timeRange, type TimeRange } from "./query-input.js";
 import { timeZone } from "./time-zone.js";
 
@@ -16,10 +15,8 @@ export interface RetentionQuery {
 export function retentionQuery(req: RetentionRequest): RetentionQuery {
   const unit = req.period === RetentionPeriod.RETENTION_PERIOD_DAY ? "day" : req.period === RetentionPeriod.RETENTION_PERIOD_WEEK ? "week" : undefined;
   if (!unit) throw new InvalidArgumentError("period", "must be RETENTION_PERIOD_DAY or RETENTION_PERIOD_WEEK");
-  const range = timeRange(req.startTime, req.endTime, MAX_ROLLUP_RANGE_MS, "for retention");
   const max = unit === "day" ? MAX_RETENTION_DAYS : MAX_RETENTION_WEEKS;
-  // maxBuckets counts a partial period at each end; the exact count comes from the zone's calendar in SQL.
-  if (maxBuckets(unit, range.start, range.end) > max + 2) throw new InvalidArgumentError("end_time", `the range must span at most ${max} ${unit}s for retention`);
+  const range = timeRange(req.startTime, req.endTime, max * (unit === "day" ? DAY_MS : 7 * DAY_MS), `for retention (${max} ${unit === "day" ? "daily" : "weekly"} periods)`);
   return {
     startEvent: eventName("start_event", req.startEvent),
     returnEvent: eventName("return_event", req.returnEvent),
