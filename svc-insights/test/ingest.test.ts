@@ -162,6 +162,22 @@ describe("IngestEvents", function () {
     expect(listed.events.map((e) => e.id).sort()).to.deep.equal(["shared-1", "shared-2"]);
   });
 
+  it("stores texts with quotes, backslashes, braces, commas, NULL, newlines and non-ASCII exactly as sent", async () => {
+    const t = h.tenant();
+    const odd = ['say "hi"', "back\\slash\\", "{a,b}", "NULL", "", "line\nbreak\ttab", "naïve 東京 🎉", " padded "];
+    const events = odd.map((v, i) => ev(`odd-${i}-"{\\,}`, { subject: `sub "${i}" \\ {x,y}`, attributes: { text: v, n: i === 0 ? 1e21 : i === 1 ? -2.5e-7 : i } }));
+    expect((await h.events.ingestEvents({ events }, t.ctx)).accepted).to.equal(odd.length);
+    const listed = await h.events.listEvents({ page: { pageSize: 50, pageToken: "" }, filter: undefined }, t.ctx);
+    const byId = new Map(listed.events.map((e) => [e.id, e]));
+    for (const [i, v] of odd.entries()) {
+      const e = byId.get(`odd-${i}-"{\\,}`)!;
+      expect(e, v).to.not.equal(undefined);
+      expect(e.subjectId).to.equal(`sub "${i}" \\ {x,y}`);
+      expect(e.attributes.text!.stringValue).to.equal(v);
+      expect(e.attributes.n!.numberValue).to.equal(i === 0 ? 1e21 : i === 1 ? -2.5e-7 : i);
+    }
+  });
+
   it("refuses a call without a tenant", async () => {
     await expectError(h.events.ingestEvents({ events: [ev("x")] }, { context: { requestId: randomUUID() } }), status.UNAUTHENTICATED);
   });

@@ -1,7 +1,9 @@
 import type { EventColumns } from "../domain/event-batch.js";
+import { boolArray, numberArray, textArray } from "./array-literal.js";
 import type { TenantQuery } from "./sql.js";
 
-const INGEST = `SELECT insights.ingest_events($1, $2, $3, $4, $5, $6, $7, $8::insights."AttributeType"[], $9, $10, $11, $12) AS stored`;
+const INGEST = `SELECT insights.ingest_events($1, $2::text[], $3::text[], $4::bigint[], $5::text[], $6::int[], $7::text[],
+  $8::insights."AttributeType"[], $9::text[], $10::float8[], $11::boolean[], $12::text[]) AS stored`;
 
 /**
  * Stores a validated batch, with its rollups, in one statement (one
@@ -12,17 +14,17 @@ export async function ingestEvents(q: TenantQuery, tenantId: string, c: EventCol
   if (c.ids.length === 0) return 0;
   const [row] = await q<{ stored: number }>(INGEST, [
     tenantId,
-    c.ids,
-    c.names,
-    c.times,
-    c.subjects,
-    c.attrEvent,
-    c.keys,
-    c.types,
-    c.strings,
-    c.numbers,
-    c.bools,
-    defaultDimensions,
+    textArray(c.ids),
+    textArray(c.names),
+    numberArray(c.times),
+    textArray(c.subjects),
+    numberArray(c.attrEvent),
+    textArray(c.keys),
+    textArray(c.types),
+    textArray(c.strings),
+    numberArray(c.numbers),
+    boolArray(c.bools),
+    textArray(defaultDimensions),
   ]);
   return row!.stored;
 }
