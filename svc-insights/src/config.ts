@@ -19,6 +19,12 @@ export const configSchema = z.object({
   INGEST_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(4),
   /** Connections of the read pool (analytics, ListEvents, ExportEvents). */
   READ_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(8),
+  /** NATS with JetStream: billing's events arrive on its stream (src/billing-consumer.ts). */
+  NATS_URL: z.string().min(1).default("nats://127.0.0.1:4222"),
+  /** Names the streams and subjects of this deployment, as the other services' NATS_PREFIX. */
+  NATS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "letters, digits, _ and - only").default("apgms"),
+  /** Consume billing's domain events into insights events (false: this instance does not). */
+  BILLING_EVENTS_ENABLED: env.bool(true),
   NODE_ENV: env.nodeEnv(),
   /** HMAC keys of page tokens, as the other services' (comma-separated, 32+ bytes each; the first signs). */
   PAGE_TOKEN_SECRET: z

@@ -4,6 +4,7 @@ import { connectAnswerCache } from "./cache.js";
 import { DATABASE_SCHEMA, loadInsightsConfig, SERVICE_NAME } from "./config.js";
 import { APP_ROLE, createPrisma } from "./db/client.js";
 import { withStatementTimeout } from "./db/pools.js";
+import { runBillingConsumer } from "./run-billing-consumer.js";
 import { buildServer } from "./server.js";
 
 async function main(): Promise<void> {
@@ -18,7 +19,12 @@ async function main(): Promise<void> {
   const writer = new TenantReader({ databaseUrl: config.DATABASE_URL, max: config.INGEST_POOL_SIZE });
   const reader = new TenantReader({ databaseUrl: withStatementTimeout(config.DATABASE_URL, config.QUERY_TIMEOUT_MS), max: config.READ_POOL_SIZE });
   const handle = buildServer({ config, logger, writer, reader, cache: cache.cache, serviceTokens, tls: config });
+  const billingEvents = config.BILLING_EVENTS_ENABLED
+    ? runBillingConsumer({ natsUrl: config.NATS_URL, prefix: config.NATS_PREFIX, databaseUrl: config.DATABASE_URL, cache: cache.cache, logger })
+    : undefined;
   exitOnSignals(logger, async () => {
+    // First the consumer: the batch in hand commits and is acknowledged while the cache is still open.
+    await billingEvents?.stop();
     await handle.shutdown();
     await cache.close();
     await telemetry.shutdown();
