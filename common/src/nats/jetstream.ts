@@ -92,7 +92,7 @@ export async function publishOnce(js: JetStreamClient, subject: string, data: Ui
   }
 }
 
-export { jetstream, type JetStreamClient, type JsMsg };
+export { jetstream, jetstreamManager, type JetStreamClient, type JsMsg };
 
 /** What a handler decides about one message. */
 export type Disposition = "ack" | "retry" | "reject";
