@@ -62,7 +62,7 @@ describe("Breakdown, Funnel, Retention", function () {
       for (const { q, source } of cases) {
         if (source !== DataSource.DATA_SOURCE_ROLLUP) continue;
         const query = breakdownQuery(request(q));
-        const as = h.reader.query.bind(h.reader, tenant.tenantId) as never;
+        const as = h.asTenant(tenant.tenantId);
         expect(await readBreakdown(as, rollupBreakdownSql(tenant.tenantId, query))).to.deep.equal(await readBreakdown(as, rawBreakdownSql(tenant.tenantId, query)));
       }
     });

@@ -14,6 +14,7 @@ import { connectAnswerCache, type AnswerCacheHandle } from "../src/cache.js";
 import { SERVICE_NAME } from "../src/config.js";
 import { APP_ROLE, createPrisma } from "../src/db/client.js";
 import { withStatementTimeout } from "../src/db/pools.js";
+import type { TenantQuery } from "../src/db/sql.js";
 import type { PrismaClient } from "../src/generated/prisma/client.js";
 import { buildServer } from "../src/server.js";
 
@@ -75,6 +76,8 @@ export interface Harness extends Clients {
   prisma: PrismaClient;
   /** As the service's role, like the server under test: statements as a tenant. */
   reader: TenantReader;
+  /** Statements as `tenantId` through `reader`: what the data access functions take. */
+  asTenant(tenantId: string): TenantQuery;
   handle: GrpcServerHandle;
   address: string;
   cache: AnswerCacheHandle;
@@ -100,6 +103,7 @@ export async function startHarness(prefix: string): Promise<Harness> {
     db,
     prisma,
     reader,
+    asTenant: (tenantId) => (text, values) => reader.query(tenantId, text, values),
     handle,
     address,
     cache,

@@ -114,8 +114,8 @@ describe("TimeSeries", function () {
     let withData = 0;
     for (const shape of shapes) {
       const query = timeSeriesQuery(request(shape));
-      const fromRollups = await readSeries(h.reader.query.bind(h.reader, tenant.tenantId) as never, rollupSeriesSql(query, tenant.tenantId));
-      const fromRaw = await readSeries(h.reader.query.bind(h.reader, tenant.tenantId) as never, rawSeriesSql(query, tenant.tenantId));
+      const fromRollups = await readSeries(h.asTenant(tenant.tenantId), rollupSeriesSql(query, tenant.tenantId));
+      const fromRaw = await readSeries(h.asTenant(tenant.tenantId), rawSeriesSql(query, tenant.tenantId));
       expect(fromRollups, JSON.stringify(shape)).to.deep.equal(fromRaw);
       if (fromRollups.some((r) => (r.v ?? 0) > 0)) withData++;
     }

@@ -7,14 +7,10 @@ import {
   RetentionResponse,
   TimeSeriesResponse,
   type AnalyticsServiceServer,
-  type BreakdownRequest,
-  type FunnelRequest,
   type ListDimensionsRequest,
   type ListDimensionsResponse,
-  type RetentionRequest,
   type SetDimensionsRequest,
   type SetDimensionsResponse,
-  type TimeSeriesRequest,
 } from "@apgms/proto/apgms/insights/v1/analytics";
 import type { AnswerCodec } from "../cache.js";
 import { rawBreakdownSql, readBreakdown, rollupBreakdownSql } from "../db/breakdown.js";
@@ -38,13 +34,13 @@ export function analyticsService(deps: HandlerDeps): ServiceRegistration {
    * Postgres as the tenant. `question` is the validated query: two requests
    * that validate alike share an answer.
    */
-  function answered<Req, Res>(method: string, codec: AnswerCodec<Res>, validate: (req: Req) => object, answer: (q: TenantQuery, tenantId: string, query: never) => Promise<Res>) {
+  function answered<Req, Query extends object, Res>(method: string, codec: AnswerCodec<Res>, validate: (req: Req) => Query, answer: (q: TenantQuery, tenantId: string, query: Query) => Promise<Res>) {
     return unary<Req, Res>(deps.logger, method, async (req, ctx) => {
       const tenantId = tenantIdOf(ctx);
       const query = validate(req);
       const q = queryAs(deps.reader, tenantId);
       return deps.cache.get(tenantId, canonicalJson({ method, query }), codec, () =>
-        answer(q, tenantId, query as never).catch((err: unknown) => {
+        answer(q, tenantId, query).catch((err: unknown) => {
           throw queryError(err, deps.config.QUERY_TIMEOUT_MS);
         }),
       );
@@ -56,21 +52,21 @@ export function analyticsService(deps: HandlerDeps): ServiceRegistration {
   }
 
   const implementation: AnalyticsServiceServer = {
-    timeSeries: answered<TimeSeriesRequest, TimeSeriesResponse>("TimeSeries", TimeSeriesResponse, timeSeriesQuery, async (q, tenantId, query: ReturnType<typeof timeSeriesQuery>) => {
+    timeSeries: answered("TimeSeries", TimeSeriesResponse, timeSeriesQuery, async (q, tenantId, query) => {
       const rollup = servedByRollups(query, await dimensionSet(q, tenantId));
       if (!rollup) checkRawRange(query);
       const rows = await readSeries(q, rollup ? rollupSeriesSql(query, tenantId) : rawSeriesSql(query, tenantId));
       return { ...seriesToProto(rows, Boolean(query.split)), source: rollup ? DataSource.DATA_SOURCE_ROLLUP : DataSource.DATA_SOURCE_RAW };
     }),
 
-    breakdown: answered<BreakdownRequest, BreakdownResponse>("Breakdown", BreakdownResponse, breakdownQuery, async (q, tenantId, query: ReturnType<typeof breakdownQuery>) => {
+    breakdown: answered("Breakdown", BreakdownResponse, breakdownQuery, async (q, tenantId, query) => {
       const rollup = breakdownFromRollups(query, await dimensionSet(q, tenantId));
       if (!rollup) checkRawBreakdown(query);
       const rows = await readBreakdown(q, rollup ? rollupBreakdownSql(tenantId, query) : rawBreakdownSql(tenantId, query));
       return { rows: breakdownToProto(rows), source: rollup ? DataSource.DATA_SOURCE_ROLLUP : DataSource.DATA_SOURCE_RAW };
     }),
 
-    funnel: answered<FunnelRequest, FunnelResponse>("Funnel", FunnelResponse, funnelQuery, async (q, tenantId, query: ReturnType<typeof funnelQuery>) => {
+    funnel: answered("Funnel", FunnelResponse, funnelQuery, async (q, tenantId, query) => {
       const rows = await readFunnel(q, funnelSql(tenantId, query));
       const overall = rows.find((r) => r.overall)!;
       return {
@@ -80,7 +76,7 @@ export function analyticsService(deps: HandlerDeps): ServiceRegistration {
       };
     }),
 
-    retention: answered<RetentionRequest, RetentionResponse>("Retention", RetentionResponse, retentionQuery, async (q, tenantId, query: ReturnType<typeof retentionQuery>) => {
+    retention: answered("Retention", RetentionResponse, retentionQuery, async (q, tenantId, query) => {
       const rows = await readRetention(q, retentionSql(tenantId, query));
       return { ...retentionToProto(rows), source: DataSource.DATA_SOURCE_ROLLUP };
     }),
