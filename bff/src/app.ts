@@ -19,10 +19,12 @@ import { createSecurityHeaders } from "./http/security-headers.js";
 import { requestLimits, type RequestLimitConfig } from "./graphql/limits/from-config.js";
 import { loadPersistedOperations } from "./graphql/limits/index.js";
 import { healthRoutes } from "./http/health.js";
+import { createEventsHandler, EVENTS_PATH } from "./http/events/events-route.js";
 import { createEdgeLimiter } from "./limits/edge-limiter.js";
 import { rateLimitSettings, type RateLimitConfig } from "./limits/plans.js";
 import type { BillingClients } from "./billing-clients.js";
 import type { IdentityClients } from "./identity-clients.js";
+import type { InsightsClients } from "./insights-clients.js";
 
 export interface AppDeps {
   config: Pick<Config, "NODE_ENV" | "OIDC_ISSUER" | "AUTH_CACHE_SECONDS" | "IDENTITY_GRPC_ADDRESS" | "TRUST_PROXY" | "SIGNUP_ENABLED"> &
@@ -34,6 +36,8 @@ export interface AppDeps {
   identity: IdentityClients;
   /** svc-billing; while it is down only billing fields fail, and /readyz reports it without failing. */
   billing: BillingClients;
+  /** svc-insights; while it is down only insights fields and POST /v1/events fail, and /readyz reports it without failing. */
+  insights: InsightsClients;
   redis: Redis;
   jwt: JwtVerifier;
   /** The audit trail (stored through NATS: see startStoredAudit); default: log lines and OTLP log records only. */
@@ -52,7 +56,7 @@ export interface App {
 
 /** Builds the edge without listening, so tests drive it on port 0. */
 export function buildApp(deps: AppDeps): App {
-  const { config, logger, identity, billing, redis, jwt } = deps;
+  const { config, logger, identity, billing, insights, redis, jwt } = deps;
   const development = config.NODE_ENV === "development";
   const devSignIn = development && config.DEV_SIGN_IN_USERS?.length
     ? { users: config.DEV_SIGN_IN_USERS, issuerUrl: config.DEV_OIDC_ISSUER ?? config.OIDC_ISSUER }
@@ -66,6 +70,7 @@ export function buildApp(deps: AppDeps): App {
   const yoga = buildYoga({
     identity,
     billing,
+    insights,
     auth,
     logger,
     oidcIssuer: config.OIDC_ISSUER,
@@ -108,6 +113,8 @@ export function buildApp(deps: AppDeps): App {
     cors: createCors(config.CORS_ORIGINS ?? []),
     fast,
   });
+  // Bulk ingestion (http/events/): the same credentials, limiter and audit trail as /graphql.
+  const events = createEventsHandler({ insights, auth, audit, logger, trustProxy: config.TRUST_PROXY, limiter, requestTimeoutMs: limits.timeoutMs });
 
   const identityHealth = identity.health;
   const securityHeaders = createSecurityHeaders({ development });
@@ -123,6 +130,7 @@ export function buildApp(deps: AppDeps): App {
       { name: "svc-identity", check: serving(identityHealth) },
       { name: "redis", check: () => redis.ping() },
       { name: "svc-billing", check: serving(billing.health), optional: true },
+      { name: "svc-insights", check: serving(insights.health), optional: true },
     ]),
   );
   rest.use((_req, res) => {
@@ -135,6 +143,13 @@ export function buildApp(deps: AppDeps): App {
     if (url === "/graphql" || url.startsWith("/graphql?")) {
       graphql(req, res).catch((err: unknown) => {
         logger.error({ err }, "unhandled error on /graphql");
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+      return;
+    }
+    if (url === EVENTS_PATH || url.startsWith(`${EVENTS_PATH}?`)) {
+      events(req, res).catch((err: unknown) => {
+        logger.error({ err }, `unhandled error on ${EVENTS_PATH}`);
         if (!res.headersSent) res.writeHead(500).end();
       });
       return;

@@ -22,6 +22,8 @@ export const configSchema = z.object({
   IDENTITY_GRPC_ADDRESS: z.string().min(1).default("127.0.0.1:50051"),
   /** svc-billing; while it is down only billing fields fail (SERVICE_UNAVAILABLE), and /readyz says so without failing. */
   BILLING_GRPC_ADDRESS: z.string().min(1).default("127.0.0.1:50052"),
+  /** svc-insights; while it is down only insights fields and POST /v1/events fail (SERVICE_UNAVAILABLE), and /readyz says so without failing. */
+  INSIGHTS_GRPC_ADDRESS: z.string().min(1).default("127.0.0.1:50053"),
   GRPC_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
   REDIS_URL: z.string().url().default("redis://127.0.0.1:6379"),
   REDIS_KEY_PREFIX: z.string().default("apgms:"),

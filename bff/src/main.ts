@@ -11,6 +11,7 @@ import { startStoredAudit } from "./audit/start.js";
 import { readConfig } from "./config.js";
 import { createBillingClients } from "./billing-clients.js";
 import { createIdentityClients } from "./identity-clients.js";
+import { createInsightsClients } from "./insights-clients.js";
 
 async function main(): Promise<void> {
   const config = readConfig();
@@ -25,12 +26,13 @@ async function main(): Promise<void> {
   const serviceTokens = createServiceTokenMinter({ key: config.SERVICE_TOKEN_PRIVATE_KEY, issuer: "bff" });
   const identity = createIdentityClients(config.IDENTITY_GRPC_ADDRESS, { timeoutMs: config.GRPC_TIMEOUT_MS, serviceTokens, tls: config });
   const billing = createBillingClients(config.BILLING_GRPC_ADDRESS, { timeoutMs: config.GRPC_TIMEOUT_MS, serviceTokens, tls: config });
+  const insights = createInsightsClients(config.INSIGHTS_GRPC_ADDRESS, { timeoutMs: config.GRPC_TIMEOUT_MS, serviceTokens, tls: config });
   const redis = createRedis(config.REDIS_URL, config.REDIS_KEY_PREFIX, logger);
   const revocations = natsRevocations({ url: config.NATS_URL, prefix: config.NATS_PREFIX, logger });
   const https = config.TLS_CERT_FILE && config.TLS_KEY_FILE ? { cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) } : undefined;
   // The audit trail is stored by svc-identity from a JetStream stream; NATS must answer at start.
   const stored = await startStoredAudit({ natsUrl: config.NATS_URL, natsPrefix: config.NATS_PREFIX, logger });
-  const app = buildApp({ config, logger, identity, billing, redis, jwt, audit: stored.audit, revocations, https });
+  const app = buildApp({ config, logger, identity, billing, insights, redis, jwt, audit: stored.audit, revocations, https });
 
   app.server.listen(config.HTTP_PORT, config.HTTP_HOST, () => {
     const scheme = https ? "https" : "http";
@@ -42,6 +44,7 @@ async function main(): Promise<void> {
     await revocations.close();
     identity.close();
     billing.close();
+    insights.close();
     redis.disconnect();
     await telemetry.shutdown();
   });

@@ -138,6 +138,6 @@ describe("billing permissions at the edge", function () {
     const res = await s.bas(s.a.users.owner, 'mutation { createApiKey(input: { name: "bad", scopes: ["billing:everything"] }) { secret } }');
     expect(res.body.errors?.[0]?.extensions).to.deep.include({ code: "BAD_USER_INPUT", field: "scopes" });
     expect(dataOf(await s.bas(s.a.users.viewer, "{ me { scopes } }"), "me")).to.deep.equal({ scopes: ["identity:read", "billing:read"] });
-    expect(dataOf(await s.bas(s.a.users.admin, "{ me { scopes } }"), "me")).to.deep.equal({ scopes: ["identity:read", "identity:write", "billing:read", "billing:write", "billing:redeem"] });
+    expect(dataOf(await s.bas(s.a.users.admin, "{ me { scopes } }"), "me")).to.deep.equal({ scopes: ["identity:read", "identity:write", "billing:read", "billing:write", "billing:redeem", "insights:read", "events:write"] });
   });
 });

@@ -13,6 +13,7 @@ import { createDevIssuer } from "../src/dev-oidc/issuer.js";
 import { generateSigningKey, type SigningKey } from "../src/dev-oidc/keys.js";
 import { createBillingClients, type BillingClients } from "../src/billing-clients.js";
 import type { IdentityClients } from "../src/identity-clients.js";
+import { createInsightsClients, type InsightsClients } from "../src/insights-clients.js";
 
 // Services that tests spawn inherit the run's service token keys from the environment.
 testServiceKeys();
@@ -44,6 +45,8 @@ export interface EdgeOptions {
   identity: IdentityClients;
   /** svc-billing's clients; default: ones to an address where nothing listens (billing fields answer SERVICE_UNAVAILABLE), closed with the edge. */
   billing?: BillingClients;
+  /** svc-insights' clients; default: ones to an address where nothing listens (insights fields and POST /v1/events answer SERVICE_UNAVAILABLE), closed with the edge. */
+  insights?: InsightsClients;
   redis: Redis;
   config?: Partial<AppDeps["config"]>;
   logger?: Logger;
@@ -70,6 +73,8 @@ export async function startEdge(options: EdgeOptions): Promise<{ app: App; url: 
   const { issuerUrl, audience, identity, redis, config = {}, logger = createLogger("test", { level: "silent" }), revocations, https, audit } = options;
   const ownBilling = options.billing ? undefined : createBillingClients("127.0.0.1:1", { timeoutMs: 500, retries: 0 });
   const billing = options.billing ?? ownBilling!;
+  const ownInsights = options.insights ? undefined : createInsightsClients("127.0.0.1:1", { timeoutMs: 500, retries: 0 });
+  const insights = options.insights ?? ownInsights!;
   const built = buildApp({
     config: {
       NODE_ENV: "production",
@@ -84,6 +89,7 @@ export async function startEdge(options: EdgeOptions): Promise<{ app: App; url: 
     logger,
     identity,
     billing,
+    insights,
     redis,
     jwt: createJwtVerifier({ issuer: issuerUrl, audience, jwksUri: `${issuerUrl}/.well-known/jwks.json`, clockToleranceSeconds: 5 }),
     revocations,
@@ -95,6 +101,7 @@ export async function startEdge(options: EdgeOptions): Promise<{ app: App; url: 
     close: async (drainTimeoutMs) => {
       await built.close(drainTimeoutMs);
       ownBilling?.close();
+      ownInsights?.close();
     },
   };
   await new Promise<void>((resolve) => app.server.listen(0, "127.0.0.1", resolve));

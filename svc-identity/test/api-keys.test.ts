@@ -15,7 +15,7 @@ describe("ApiKeyService and PrincipalService.VerifyApiKey", function () {
   const newKey = (name = "ci", scopes: string[] = ["identity:read"], expireTime?: Date) => ({ name, scopes, expireTime });
 
   it("exports the known scopes", () => {
-    expect(API_KEY_SCOPES).to.deep.equal(["identity:read", "identity:write", "identity:provision", "billing:read", "billing:write", "billing:redeem"]);
+    expect(API_KEY_SCOPES).to.deep.equal(["identity:read", "identity:write", "identity:provision", "billing:read", "billing:write", "billing:redeem", "insights:read", "events:write"]);
   });
 
   it("creates a key whose secret is shown once, stored only as a hash, and verifies", async () => {

@@ -43,7 +43,7 @@ describe("seed", function () {
     expect(verified.tenant).to.include({ name: "Demo Co", slug: "demo" });
     expect(verified.apiKey).to.include({ name: "demo" });
     // Every scope but identity:provision (the identity provider's alone).
-    expect(verified.apiKey?.scopes).to.deep.equal(["identity:read", "identity:write", "billing:read", "billing:write", "billing:redeem"]);
+    expect(verified.apiKey?.scopes).to.deep.equal(["identity:read", "identity:write", "billing:read", "billing:write", "billing:redeem", "insights:read", "events:write"]);
 
     const tenantId = verified.tenant?.id ?? "";
     // The other services' seeds find the demo tenant by this file (they never read identity's tables).
@@ -93,7 +93,7 @@ describe("seed", function () {
     expect((await stat(keyFile())).mode & 0o777).to.equal(0o600);
     const verified = await h.principals.verifyApiKey({ secret });
     expect(verified.apiKey?.id).to.equal(keyBefore.id);
-    expect(verified.apiKey?.scopes).to.deep.equal(["identity:read", "identity:write", "billing:read", "billing:write", "billing:redeem"]);
+    expect(verified.apiKey?.scopes).to.deep.equal(["identity:read", "identity:write", "billing:read", "billing:write", "billing:redeem", "insights:read", "events:write"]);
     await expectError(h.principals.verifyApiKey({ secret: oldSecret }), status.UNAUTHENTICATED);
 
     const rotations = await h.prisma.apiKeyRotation.findMany({ where: { apiKeyId: keyBefore.id } });

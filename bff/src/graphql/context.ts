@@ -4,6 +4,7 @@ import type { Authenticator } from "../auth/authenticator.js";
 import type { AuthPrincipal } from "../auth/principal.js";
 import type { BillingClients } from "../billing-clients.js";
 import type { IdentityClients } from "../identity-clients.js";
+import type { InsightsClients } from "../insights-clients.js";
 import type { RequestRateLimits } from "../limits/edge-limiter.js";
 import type { BillingLoaders } from "./billing/loaders.js";
 import type { IdentityLoaders } from "./identity/loaders.js";
@@ -20,6 +21,7 @@ export interface ServerContext {
 export interface GraphQLContext extends ServerContext {
   identity: IdentityClients;
   billing: BillingClients;
+  insights: InsightsClients;
   auth: Authenticator;
   logger: Logger;
   /** Per request: identity's related objects, batched (identity/loaders.ts). */

@@ -2,6 +2,7 @@ import { graphqlCodeFor, isServiceError } from "@apgms/common/errors";
 import { MetadataKeys } from "@apgms/common/context";
 import type { Logger } from "@apgms/common/logger";
 import { GraphQLError, Kind, type ASTNode } from "graphql";
+import { insightsArgumentNames } from "./insights/field-names.js";
 
 const camel = (s: string) => s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
@@ -20,14 +21,19 @@ export const PROTO_FIELD_EXCEPTIONS: Readonly<Record<string, string>> = {
   csv: "codesCsv",
 };
 
+/** Fields that name their arguments their own way, by the field's name (insights' ranges are from/to); consulted first. */
+const FIELD_ARGUMENT_NAMES: Readonly<Record<string, (protoField: string) => string>> = { ...insightsArgumentNames };
+
 /**
  * The GraphQL argument (or input field) a client sent for a proto field the
- * service named. The rule: the exceptions above, else the camelCase of the
+ * service named. The rule: the field's own naming (FIELD_ARGUMENT_NAMES), the exceptions above, else the camelCase of the
  * field's last segment (`grace_period_seconds` → `gracePeriodSeconds`); a
  * `<x>_id` in a field that takes `id` and no `<x>Id` is that `id`
  * (`user(id:)` → GetUser's `user_id`). `node` is the field the error happened in.
  */
 export function graphqlField(protoField: string, node?: ASTNode): string {
+  const own = node?.kind === Kind.FIELD ? FIELD_ARGUMENT_NAMES[node.name.value] : undefined;
+  if (own) return own(protoField);
   const exception = PROTO_FIELD_EXCEPTIONS[protoField];
   if (exception) return exception;
   const name = camel(protoField.slice(protoField.lastIndexOf(".") + 1));

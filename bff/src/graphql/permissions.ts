@@ -20,6 +20,13 @@ import { forbidden } from "./errors.js";
  * its idempotency key answers the first transaction again. Refunds need
  * `billing:write`, so a leaked checkout key cannot undo redemptions.
  * `billing:write` implies `billing:read`, not redeem.
+ *
+ * Insights: analysts and above read analytics and raw events
+ * (`insights:read`; viewers do not: events carry subject ids); owners and
+ * admins also ingest (`events:write`, the GraphQL mutation and POST
+ * /v1/events) and choose the rolled-up dimensions (`insights:manage`). Keys
+ * get `insights:read` or `events:write` (a partner's ingestion key reads
+ * nothing), never `insights:manage`.
  */
 export type Action =
   | "identity:read"
@@ -33,14 +40,18 @@ export type Action =
   | "audit:read"
   | "billing:read"
   | "billing:write"
-  | "billing:redeem";
+  | "billing:redeem"
+  | "insights:read"
+  | "events:write"
+  | "insights:manage";
 
 const BILLING_ALL: readonly Action[] = ["billing:read", "billing:write", "billing:redeem"];
+const INSIGHTS_ALL: readonly Action[] = ["insights:read", "events:write", "insights:manage"];
 
 const byRole: Record<Role, ReadonlySet<Action>> = {
-  [Role.ROLE_OWNER]: new Set<Action>(["identity:read", "identity:write", "sessions:all", "apiKeys:manage", "tenant:manage", "owners:manage", "users:invite", "audit:read", ...BILLING_ALL]),
-  [Role.ROLE_ADMIN]: new Set<Action>(["identity:read", "identity:write", "sessions:all", "apiKeys:manage", "users:invite", "audit:read", ...BILLING_ALL]),
-  [Role.ROLE_ANALYST]: new Set<Action>(["identity:read", "billing:read"]),
+  [Role.ROLE_OWNER]: new Set<Action>(["identity:read", "identity:write", "sessions:all", "apiKeys:manage", "tenant:manage", "owners:manage", "users:invite", "audit:read", ...BILLING_ALL, ...INSIGHTS_ALL]),
+  [Role.ROLE_ADMIN]: new Set<Action>(["identity:read", "identity:write", "sessions:all", "apiKeys:manage", "users:invite", "audit:read", ...BILLING_ALL, ...INSIGHTS_ALL]),
+  [Role.ROLE_ANALYST]: new Set<Action>(["identity:read", "billing:read", "insights:read"]),
   [Role.ROLE_VIEWER]: new Set<Action>(["identity:read", "billing:read"]),
   [Role.ROLE_UNSPECIFIED]: new Set<Action>(),
   [Role.UNRECOGNIZED]: new Set<Action>(),
@@ -53,6 +64,8 @@ const byScope: Record<string, readonly Action[]> = {
   "billing:read": ["billing:read"],
   "billing:write": ["billing:read", "billing:write"],
   "billing:redeem": ["billing:redeem"],
+  "insights:read": ["insights:read"],
+  "events:write": ["events:write"],
 };
 
 export function can(principal: AuthPrincipal, action: Action): boolean {

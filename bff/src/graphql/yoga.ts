@@ -3,6 +3,7 @@ import { createSchema, createYoga } from "graphql-yoga";
 import type { Authenticator } from "../auth/authenticator.js";
 import type { BillingClients } from "../billing-clients.js";
 import type { IdentityClients } from "../identity-clients.js";
+import type { InsightsClients } from "../insights-clients.js";
 import type { EdgeAudit } from "../audit/edge-audit.js";
 import { auditMutations } from "./audit.js";
 import { auditResolvers, auditTypeDefs } from "./audit-events.js";
@@ -17,6 +18,9 @@ import { typeDefs as billingTypeDefs } from "./billing/schema.js";
 import { createIdentityLoaders } from "./identity/loaders.js";
 import { buildIdentityResolvers } from "./identity/resolvers/index.js";
 import { typeDefs as identityTypeDefs } from "./identity/schema.js";
+import { insightsWeights } from "./insights/cost.js";
+import { buildInsightsResolvers } from "./insights/resolvers/index.js";
+import { typeDefs as insightsTypeDefs } from "./insights/schema.js";
 import { pageInfoTypeDefs } from "./pagination.js";
 import type { TokenClaims } from "../auth/jwt-verifier.js";
 import { useHttpStatus } from "./use-http-status.js";
@@ -30,11 +34,12 @@ import { useUpstreamCallsHeader } from "./use-upstream-calls.js";
  * folder: schema, resolvers, loaders). Identity declares Query and Mutation;
  * the others extend them.
  */
-export const typeDefs = [pageInfoTypeDefs, identityTypeDefs, billingTypeDefs, auditTypeDefs].join("\n");
+export const typeDefs = [pageInfoTypeDefs, identityTypeDefs, billingTypeDefs, insightsTypeDefs, auditTypeDefs].join("\n");
 
 export interface YogaOptions {
   identity: IdentityClients;
   billing: BillingClients;
+  insights: InsightsClients;
   auth: Authenticator;
   logger: Logger;
   oidcIssuer: string;
@@ -57,15 +62,17 @@ export interface YogaOptions {
 }
 
 export function buildYoga(options: YogaOptions) {
-  const { identity, billing, auth, logger, oidcIssuer, provisioningIssuers = [oidcIssuer], development, signUpEnabled, onMembershipChange } = options;
+  const { identity, billing, insights, auth, logger, oidcIssuer, provisioningIssuers = [oidcIssuer], development, signUpEnabled, onMembershipChange } = options;
   const { Query: identityQuery, Mutation: identityMutation, ...identityTypes } = buildIdentityResolvers({ identity, signUpEnabled, onMembershipChange });
   const { Query: billingQuery, Mutation: billingMutation, ...billingTypes } = buildBillingResolvers();
+  const { Query: insightsQuery, Mutation: insightsMutation, ...insightsTypes } = buildInsightsResolvers();
   const resolvers = {
     ...identityTypes,
     ...billingTypes,
-    Query: { ...identityQuery, ...billingQuery },
+    ...insightsTypes,
+    Query: { ...identityQuery, ...billingQuery, ...insightsQuery },
     // Every domain's mutations are audited alike: one record per executed mutation field.
-    Mutation: auditMutations({ ...identityMutation, ...billingMutation }, options.audit),
+    Mutation: auditMutations({ ...identityMutation, ...billingMutation, ...insightsMutation }, options.audit),
   };
   const schema = createSchema<GraphQLContext>({ typeDefs, resolvers: [resolvers, auditResolvers] });
   const limits = graphqlLimits({ limits: options.requestLimits, development, persistedOperations: options.persistedOperations });
@@ -86,6 +93,7 @@ export function buildYoga(options: YogaOptions) {
     context: () => ({
       identity,
       billing,
+      insights,
       auth,
       logger,
       oidcIssuer,
@@ -93,7 +101,7 @@ export function buildYoga(options: YogaOptions) {
       loaders: createIdentityLoaders(identity),
       billingLoaders: createBillingLoaders(billing),
     }),
-    plugins: [...limits.plugins, useInputErrorCodes(), useHttpStatus(), useRateLimit(billingWeights), ...(options.upstreamCallsHeader ? [useUpstreamCallsHeader()] : []), ...(options.jit ? [useJitQueries()] : [])],
+    plugins: [...limits.plugins, useInputErrorCodes(), useHttpStatus(), useRateLimit({ ...billingWeights, ...insightsWeights }), ...(options.upstreamCallsHeader ? [useUpstreamCallsHeader()] : []), ...(options.jit ? [useJitQueries()] : [])],
   });
 }
 

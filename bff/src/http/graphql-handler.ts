@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { runWithContext, type RequestContext } from "@apgms/common/context";
 import type { Logger } from "@apgms/common/logger";
@@ -13,6 +12,7 @@ import { REQUEST_LIMIT_DEFAULTS } from "../graphql/limits/defaults.js";
 import type { EdgeLimiter } from "../limits/edge-limiter.js";
 import type { FastGraphql } from "./fast-graphql.js";
 import { rateLimitedMessage } from "../limits/use-rate-limit.js";
+import { clientIp, principalRef, requestIdOf } from "./request-meta.js";
 
 export interface GraphqlHandlerOptions {
   yoga: Yoga;
@@ -35,14 +35,10 @@ export interface GraphqlHandlerOptions {
   fast?: FastGraphql;
 }
 
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
-
 function sendError(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, { "content-type": "application/json; charset=utf-8", ...headers });
   res.end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
 }
-
-const principalRef = (p: AuthPrincipal) => (p.kind === "user" ? { kind: "user" as const, id: p.user.id } : { kind: "apiKey" as const, id: p.apiKey.id });
 
 /**
  * The /graphql route, mounted on node:http ahead of express (express costs
@@ -54,8 +50,7 @@ export function createGraphqlHandler(options: GraphqlHandlerOptions) {
   const { yoga, onboarding, auth, audit, logger, development, trustProxy, limiter, requestTimeoutMs = REQUEST_LIMIT_DEFAULTS.timeoutMs, cors, fast } = options;
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const incomingId = req.headers["x-request-id"];
-    const requestId = typeof incomingId === "string" && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
+    const requestId = requestIdOf(req);
     res.setHeader("x-request-id", requestId);
     // A body refused before it was read to its end (413) leaves its rest on the connection: close it, never reuse it.
     const socket = req.socket;
@@ -70,8 +65,7 @@ export function createGraphqlHandler(options: GraphqlHandlerOptions) {
       return void yoga(req, res, {} as ServerContext);
     }
 
-    const forwarded = trustProxy ? req.headers["x-forwarded-for"] : undefined;
-    const ip = (typeof forwarded === "string" ? forwarded.split(",")[0]!.trim() : req.socket.remoteAddress) ?? "";
+    const ip = clientIp(req, trustProxy);
     const limits = await limiter?.admit(ip, requestId);
     if (limits) {
       for (const [name, value] of Object.entries(limits.headers())) res.setHeader(name, value);

@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from "@apgms/common";
 
 /** Every scope an API key can hold. The edge decides what each one allows. */
-export const API_KEY_SCOPES = ["identity:read", "identity:write", "identity:provision", "billing:read", "billing:write", "billing:redeem"] as const;
+export const API_KEY_SCOPES = ["identity:read", "identity:write", "identity:provision", "billing:read", "billing:write", "billing:redeem", "insights:read", "events:write"] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 function isScope(value: string): value is ApiKeyScope {

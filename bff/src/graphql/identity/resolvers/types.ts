@@ -63,7 +63,7 @@ export const typeResolvers = {
     scopes: (_: unknown, __: unknown, ctx: GraphQLContext) => {
       const p = ctx.principal;
       if (p.kind === "apiKey") return p.scopes;
-      return (["identity:read", "identity:write", "billing:read", "billing:write", "billing:redeem"] as const).filter((s) => can(p, s));
+      return (["identity:read", "identity:write", "billing:read", "billing:write", "billing:redeem", "insights:read", "events:write"] as const).filter((s) => can(p, s));
     },
   },
 };
