@@ -53,7 +53,7 @@ INSTALL_DEPS := $(if $(LOCKFILE),$(LOCKFILE),$(PKG_JSONS))
 PROTO_SRCS := $(shell find proto -name '*.proto' -not -path '*/node_modules/*' -not -path 'proto/gen/*' 2>/dev/null)
 PRISMA_SRCS := $(wildcard $(foreach s,svc-identity svc-billing svc-insights,$(s)/prisma/*.prisma $(s)/prisma.config.ts $(s)/package.json))
 
-.PHONY: help preflight install gen build lint migrate seed dev services chromium test test-node bench token clean distclean
+.PHONY: help preflight install gen build lint migrate seed seed-insights dev services chromium test test-node bench token clean distclean
 
 help:
 	@echo "make install   npm ci (npm install without a lock); skipped when node_modules matches the lock"
@@ -63,6 +63,7 @@ help:
 	@echo "make services  start PostgreSQL, Redis, NATS JetStream if they do not answer"
 	@echo "make migrate   create the database if missing, apply svc-identity, svc-billing and svc-insights migrations (as MIGRATION_DATABASE_URL)"
 	@echo "make seed      seed the demo tenant and users"
+	@echo "make seed-insights DEV_SEED_EVENTS=1000000   load the demo tenant's insights events (make dev does it after its banner)"
 	@echo "make dev       all of the above, then run oidc + identity + billing + insights + bff (Ctrl-C stops)"
 	@echo "make test      install, build, run the whole mocha suite"
 	@echo "make test-node NODE_MAJOR=22   the suite under another Node major (node@22 from npm, once)"
@@ -132,6 +133,11 @@ seed: migrate
 	@mkdir -p .dev
 	DEV_OIDC_ISSUER='$(DEV_OIDC_ISSUER)' node svc-identity/dist/src/seed.js
 	DATABASE_URL='$(BILLING_DATABASE_URL)' node svc-billing/dist/src/seed.js
+
+# The demo tenant's insights events (1,000,000 by default: about half a minute); `make dev` loads them after its banner.
+DEV_SEED_EVENTS ?= 1000000
+seed-insights: seed
+	DATABASE_URL='$(INSIGHTS_DATABASE_URL)' BILLING_DATABASE_URL='$(BILLING_DATABASE_URL)' node svc-insights/dist/src/seed.js --events $(DEV_SEED_EVENTS)
 
 # ---- run ------------------------------------------------------------------------
 dev: preflight seed
