@@ -202,6 +202,11 @@ describe("insights ingestion through the edge", function () {
       expectError(bombed, 413, "REQUEST_ENTITY_TOO_LARGE");
       expect(bombed.body.errors?.[0]?.message).to.match(/decompressed body is over 20 MiB/);
 
+      // Within both byte limits once gzipped, but more than one gRPC message carries (8 MiB): 170 events of 50 attributes of 1,000 characters.
+      const wide = Array.from({ length: 170 }, (_, i) => event(`${p}-wide-${i}`, i, { attributes: Object.fromEntries(Array.from({ length: 50 }, (_, k) => [`k${k}`, "y".repeat(1_000)])) }));
+      const widened = await s.postEvents(gzipSync(JSON.stringify(wide)), { caller, encoding: "gzip" });
+      expectError(widened, 413, "REQUEST_ENTITY_TOO_LARGE");
+      expect(widened.body.errors?.[0]?.message).to.match(/^these events encode to \d+ bytes/);
       expectError(await s.postEvents(Buffer.from("this is not gzip"), { caller, encoding: "gzip" }), 400, "INVALID_GZIP");
       const badLine = await s.postEvents([JSON.stringify(event(`${p}-l1`)), JSON.stringify(event(`${p}-l2`)), '{"id": "broken",', JSON.stringify(event(`${p}-l4`))].join("\n"), { caller, contentType: "application/x-ndjson" });
       expectError(badLine, 400, "INVALID_NDJSON");

@@ -53,7 +53,8 @@ function readRaw(req: IncomingMessage, max: number): Promise<Buffer> {
     };
     req.on("data", onData);
     req.once("end", () => resolve(Buffer.concat(chunks, received)));
-    req.once("error", reject);
+    // The client went away or broke the upload: its fault, not the edge's (never logged as an error).
+    req.once("error", (err) => reject(new EventsRequestError(400, "BAD_REQUEST", `the request body could not be read whole: ${err.message}`)));
   });
 }
 
