@@ -10,8 +10,10 @@
 //   [insights]  node svc-insights/dist/src/main.js   ready: gRPC port accepts TCP
 //   [bff]       node bff/dist/src/main.js            ready: GET /readyz = 200
 // then prints how to use it, and only then loads the demo tenant's large data
-// in the background ([seed]: DEV_SEED_TRANSACTIONS redemptions, 30,000 by
-// default, with its progress), so the first query never waits for it. Ctrl-C / SIGTERM / SIGHUP stop the children in
+// in the background, one load after the other, with their progress as [seed]:
+// DEV_SEED_TRANSACTIONS redemptions (30,000 by default), then DEV_SEED_EVENTS
+// insights events (1,000,000 by default, about half a minute), so the first
+// query never waits for them. Ctrl-C / SIGTERM / SIGHUP stop the children in
 // reverse order (SIGTERM, then SIGKILL after DEV_STOP_GRACE_MS, 10 s) and exit
 // 0; a second Ctrl-C kills at once (more SIGTERMs/SIGHUPs do not). If a child
 // dies, or is not ready within DEV_READY_TIMEOUT_MS (60 s), the others are
@@ -57,6 +59,7 @@ const grpcPort = intEnv("GRPC_PORT", 50051);
 const billingPort = intEnv("BILLING_GRPC_PORT", 50052);
 const insightsPort = intEnv("INSIGHTS_GRPC_PORT", 50053);
 const seedTransactions = intEnv("DEV_SEED_TRANSACTIONS", 30_000);
+const seedEvents = intEnv("DEV_SEED_EVENTS", 1_000_000);
 const httpPort = intEnv("HTTP_PORT", 4000);
 const readyTimeoutMs = intEnv("DEV_READY_TIMEOUT_MS", 60_000);
 const stopGraceMs = intEnv("DEV_STOP_GRACE_MS", 10_000);
@@ -372,32 +375,46 @@ for (const s of services) {
 }
 if (!stopping) {
   banner();
-  loadLargeDemoData();
+  void loadLargeDemoData();
 }
 
 /**
- * The demo tenant's transactions, after the banner: a child that is not one of
- * the services (its end is not a failure), printing its progress as [seed].
+ * The demo tenant's transactions, then its insights events, after the banner:
+ * children that are not services (their end is not a failure), one after the
+ * other (two loads at once would only share the same cores), printing their
+ * progress as [seed].
  */
-function loadLargeDemoData() {
-  if (seedTransactions === 0) return;
-  const seed = {
-    name: "seed",
-    color: "32",
-    script: "svc-billing/dist/src/seed.js",
-    env: { ...common, DATABASE_URL: billingDatabaseUrl },
-  };
-  log(`loading ${seedTransactions} demo transactions in the background (DEV_SEED_TRANSACTIONS=0 skips it)`);
-  const child = spawn(process.execPath, [seed.script, "--transactions", String(seedTransactions)], {
-    cwd: root,
-    env: { ...env, ...seed.env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const pre = paint(seed.color, "[seed]") + " ".repeat(width - 6);
-  readline.createInterface({ input: child.stdout, crlfDelay: Infinity }).on("line", (l) => process.stdout.write(`${pre}${l}\n`));
-  readline.createInterface({ input: child.stderr, crlfDelay: Infinity }).on("line", (l) => process.stderr.write(`${pre}${l}\n`));
-  child.once("exit", (code) => {
-    if (code !== 0 && !stopping) logErr(`the demo transactions did not load (exit ${code}); everything else runs`);
-  });
-  process.on("exit", () => child.kill("SIGKILL"));
+async function loadLargeDemoData() {
+  const loads = [
+    {
+      count: seedTransactions,
+      what: `${seedTransactions} demo transactions (DEV_SEED_TRANSACTIONS=0 skips them)`,
+      script: "svc-billing/dist/src/seed.js",
+      args: ["--transactions", String(seedTransactions)],
+      env: { ...common, DATABASE_URL: billingDatabaseUrl },
+    },
+    {
+      count: seedEvents,
+      what: `${seedEvents} demo insights events (DEV_SEED_EVENTS=0 skips them)`,
+      script: "svc-insights/dist/src/seed.js",
+      args: ["--events", String(seedEvents)],
+      env: { ...common, DATABASE_URL: insightsDatabaseUrl, BILLING_DATABASE_URL: billingDatabaseUrl },
+    },
+  ];
+  const pre = paint("32", "[seed]") + " ".repeat(width - 6);
+  let current;
+  process.on("exit", () => current?.kill("SIGKILL"));
+  for (const load of loads) {
+    if (load.count === 0 || stopping) continue;
+    log(`loading ${load.what} in the background`);
+    const child = spawn(process.execPath, [load.script, ...load.args], { cwd: root, env: { ...env, ...load.env }, stdio: ["ignore", "pipe", "pipe"] });
+    current = child;
+    readline.createInterface({ input: child.stdout, crlfDelay: Infinity }).on("line", (l) => process.stdout.write(`${pre}${l}\n`));
+    readline.createInterface({ input: child.stderr, crlfDelay: Infinity }).on("line", (l) => process.stderr.write(`${pre}${l}\n`));
+    const code = await new Promise((resolve) => {
+      child.once("exit", (c) => resolve(c));
+      child.once("error", () => resolve(-1));
+    });
+    if (code !== 0 && !stopping) logErr(`the ${load.what.split(" (")[0]} did not load (exit ${code}); everything else runs`);
+  }
 }
