@@ -81,13 +81,14 @@ export function createEventsHandler(options: EventsRouteOptions) {
     if (!can(principal, "events:write")) throw new EventsRequestError(403, "FORBIDDEN", "not allowed: events:write (an API key with the events:write scope, or an owner or admin)");
     const format = formatOf(req.headers["content-type"]);
     facts.format = format;
-    const body = await readEventsBody(req, limits);
-    Object.assign(facts, { bytes: body.bytes, decodedBytes: body.decodedBytes, gzip: body.gzip });
+    let body: Awaited<ReturnType<typeof readEventsBody>>;
     let items: unknown[];
     try {
+      body = await readEventsBody(req, limits);
+      Object.assign(facts, { bytes: body.bytes, decodedBytes: body.decodedBytes, gzip: body.gzip });
       items = parseEvents(body.text, format, maxEvents);
     } catch (err) {
-      // A refused body costs a call's point too.
+      // A refused body (too large, not gzip, not JSON) costs a call's point too.
       await charge(1);
       throw err;
     }
