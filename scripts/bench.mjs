@@ -15,6 +15,7 @@ import { parseArgs } from "node:util";
 import { cleanup, cpuMicros, freePort, load, onCleanup, require, root, start, waitHttp } from "./bench/harness.mjs";
 import { NOISY_NEIGHBOUR, noisyNeighbour, seedNoisyNeighbours } from "./bench/noisy-neighbour.mjs";
 import { printSummary, printTargets, summarize } from "./bench/report.mjs";
+import { benchInsights, INSIGHTS } from "./bench/insights.mjs";
 import { listScenarios, ME, selectScenarios } from "./bench/scenarios.mjs";
 
 const { values: opts } = parseArgs({
@@ -252,7 +253,13 @@ async function main() {
   if (opts.scenarios) return listScenarios();
   const began = Date.now();
   const { scenarios: chosen, noisyNeighbour: withNoisy } = selectScenarios(opts.only);
-  if (chosen.length === 0 && !withNoisy) throw new Error(`no scenario's name contains "${opts.only}" (see --scenarios)`);
+  const withInsights = !opts.only || INSIGHTS.includes(opts.only);
+  if (chosen.length === 0 && !withNoisy && !withInsights) throw new Error(`no scenario's name contains "${opts.only}" (see --scenarios)`);
+  if (chosen.length === 0 && !withNoisy) {
+    await benchInsights({ rounds: ROUNDS, seconds: SECONDS });
+    console.log(`bench: done in ${((Date.now() - began) / 1000).toFixed(0)} s (only ${INSIGHTS})`);
+    return;
+  }
 
   const fixtures = await setUp();
   const specs = await processSpecs(fixtures);
@@ -323,7 +330,9 @@ async function main() {
       seconds: SECONDS,
     });
   }
-  console.log(`bench: done in ${((Date.now() - began) / 1000).toFixed(0)} s${withNoisy ? "" : ` (without the ${NOISY_NEIGHBOUR})`}`);
+  if (withInsights) await benchInsights({ rounds: ROUNDS, seconds: SECONDS });
+  const without = [withNoisy ? "" : NOISY_NEIGHBOUR, withInsights ? "" : INSIGHTS].filter(Boolean);
+  console.log(`bench: done in ${((Date.now() - began) / 1000).toFixed(0)} s${without.length ? ` (without the ${without.join("; ")})` : ""}`);
   if (failed.size) {
     console.log(`bench: ${failed.size} scenario(s) failed or were skipped: ${[...failed.keys()].join("; ")}`);
     process.exitCode = 1;

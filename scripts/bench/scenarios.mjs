@@ -1,6 +1,7 @@
 // The scenarios of `make bench`: what each one POSTs, to which server process
 // (`edge`) backed by which gRPC service process (`service`), and the baseline
 // it is judged against. Process keys name the specs in bench.mjs.
+import { INSIGHTS } from "./insights.mjs";
 import { NOISY_NEIGHBOUR } from "./noisy-neighbour.mjs";
 
 export const ME = JSON.stringify({ query: "{ me { user { id email displayName role } tenant { id name slug } } }" });
@@ -98,4 +99,5 @@ export function selectScenarios(only) {
 export function listScenarios() {
   for (const s of SCENARIOS) console.log(`${s.name}${s.baseline ? `   (beside: ${s.baseline})` : "   (a baseline)"}`);
   console.log(NOISY_NEIGHBOUR);
+  console.log(INSIGHTS);
 }
