@@ -272,12 +272,21 @@ describe("insights analytics through the edge", function () {
     expect(dashboard.headers.get("x-apgms-upstream-calls")).to.equal("4");
   });
 
-  it("names the argument at fault in the schema's terms (from/to, positions in lists, timeZone) and changes nothing", async () => {
-    const bad = async (query: string, variables: Record<string, unknown>) => (await asAnalyst(query, variables)).body.errors?.[0];
+  it("names the argument at fault in the schema's terms (from/to, positions in lists, timeZone), in its code and its message", async () => {
+    const messages: string[] = [];
+    const bad = async (query: string, variables: Record<string, unknown>) => {
+      const error = (await asAnalyst(query, variables)).body.errors?.[0];
+      messages.push(error?.message ?? "");
+      return error;
+    };
     const range = { from: iso(T0), to: iso(END) };
     const backwards = await bad(TIME_SERIES, { n: `${ns}.viewed`, m: "COUNT", g: "DAY", from: iso(END), to: iso(T0) });
     expect(backwards?.extensions).to.deep.include({ code: "BAD_USER_INPUT", field: "to" });
-    expect(backwards?.message).to.match(/^to: must be after/);
+    expect(backwards?.message).to.equal("to: must be after from");
+    expect((await bad(TIME_SERIES, { n: `${ns}.viewed`, m: "COUNT", sum: "amount", g: "DAY", ...range }))?.message).to.equal("sumAttribute: is only for SUM");
+    expect((await bad(TIME_SERIES, { n: `${ns}.viewed`, m: "COUNT", g: "DAY", ...range, limit: 3 }))?.message).to.equal("splitLimit: is only for splitBy");
+    const eventsBackwards = await bad(`query($from: DateTime, $to: DateTime) { events(from: $from, to: $to) { nodes { id } } }`, { from: iso(END), to: iso(T0) });
+    expect(eventsBackwards?.extensions).to.deep.include({ code: "BAD_USER_INPUT", field: "to" });
     expect((await bad(TIME_SERIES, { n: `${ns}.viewed`, m: "COUNT", g: "DAY", ...range, tz: "Mars/Olympus" }))?.extensions).to.deep.include({ code: "BAD_USER_INPUT", field: "timeZone" });
     expect((await bad(TIME_SERIES, { n: `${ns}.viewed`, m: "COUNT", g: "DAY", ...range, f: [{ key: "channel", value: "web" }, { key: "9bad", value: 1 }] }))?.extensions).to.deep.include({ code: "BAD_USER_INPUT", field: "filters[1].key" });
     expect((await bad(TIME_SERIES, { n: `${ns}.viewed`, m: "COUNT", g: "MINUTE", ...range }))?.extensions).to.deep.include({ code: "BAD_USER_INPUT", field: "to" });
@@ -285,5 +294,7 @@ describe("insights analytics through the edge", function () {
     expect((await bad(`query { breakdown(attribute: "channel", from: "2026-10-23T00:00:00Z", to: "2026-10-24T00:00:00Z", limit: 101) { source } }`, {}))?.extensions).to.deep.include({ code: "BAD_USER_INPUT", field: "limit" });
     expect((await bad(`query($v: AttributeValue!) { breakdown(attribute: "channel", from: "2026-10-23T00:00:00Z", to: "2026-10-24T00:00:00Z", filters: [{ key: "a", value: $v }]) { source } }`, { v: { no: 1 } }))?.extensions).to.deep.include({ code: "BAD_USER_INPUT" });
     expect((await bad(`query { events(first: 1, name: "no good") { nodes { id } } }`, {}))?.extensions).to.deep.include({ code: "BAD_USER_INPUT", field: "name" });
+    // No proto name (snake_case, page.page_…, METRIC_…) in any message.
+    for (const message of messages) expect(message).to.not.match(/\b[a-z]+(?:_[a-z]+)+\b|\bpage\.page_|\b(?:METRIC|GRANULARITY|RETENTION_PERIOD)_/);
   });
 });

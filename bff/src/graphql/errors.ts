@@ -2,7 +2,7 @@ import { graphqlCodeFor, isServiceError } from "@apgms/common/errors";
 import { MetadataKeys } from "@apgms/common/context";
 import type { Logger } from "@apgms/common/logger";
 import { GraphQLError, Kind, type ASTNode } from "graphql";
-import { insightsArgumentNames } from "./insights/field-names.js";
+import { insightsArgumentNames, type ArgumentNaming } from "./insights/field-names.js";
 
 const camel = (s: string) => s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
@@ -21,8 +21,10 @@ export const PROTO_FIELD_EXCEPTIONS: Readonly<Record<string, string>> = {
   csv: "codesCsv",
 };
 
-/** Fields that name their arguments their own way, by the field's name (insights' ranges are from/to); consulted first. */
-const FIELD_ARGUMENT_NAMES: Readonly<Record<string, (protoField: string) => string>> = { ...insightsArgumentNames };
+/** Fields that name their arguments (and the service's messages) their own way, by the field's name: insights' ranges are from/to. */
+const FIELD_ARGUMENT_NAMES: Readonly<Record<string, ArgumentNaming>> = { ...insightsArgumentNames };
+
+const ownNaming = (node?: ASTNode): ArgumentNaming | undefined => (node?.kind === Kind.FIELD ? FIELD_ARGUMENT_NAMES[node.name.value] : undefined);
 
 /**
  * The GraphQL argument (or input field) a client sent for a proto field the
@@ -32,8 +34,8 @@ const FIELD_ARGUMENT_NAMES: Readonly<Record<string, (protoField: string) => stri
  * (`user(id:)` → GetUser's `user_id`). `node` is the field the error happened in.
  */
 export function graphqlField(protoField: string, node?: ASTNode): string {
-  const own = node?.kind === Kind.FIELD ? FIELD_ARGUMENT_NAMES[node.name.value] : undefined;
-  if (own) return own(protoField);
+  const own = ownNaming(node);
+  if (own) return own.argument(protoField);
   const exception = PROTO_FIELD_EXCEPTIONS[protoField];
   if (exception) return exception;
   const name = camel(protoField.slice(protoField.lastIndexOf(".") + 1));
@@ -93,6 +95,7 @@ export function maskError(error: unknown, message: string, isDev?: boolean): Err
       extensions.field = field;
       details = graphqlMessage(details, protoField, field);
     }
+    details = ownNaming(gqlError?.nodes?.[0])?.message(details) ?? details;
     const text = code === "INTERNAL_SERVER_ERROR" && !isDev ? message : details;
     return new GraphQLError(text, { nodes: gqlError?.nodes, path: gqlError?.path, extensions });
   }
