@@ -99,6 +99,7 @@ describe("insights permissions at the edge", function () {
     expect(none.status).to.equal(401);
     expect(none.body.errors?.[0]?.extensions.code).to.equal("UNAUTHENTICATED");
     expect(none.headers.get("www-authenticate")).to.match(/^Bearer realm="apgms"/);
+    expect(none.headers.get("ratelimit")).to.match(/^"ip";r=\d+/);
     const bad = await s.postEvents(JSON.stringify([event(`${ns}-bad`)]), { caller: { apiKey: "apgms_nope_0000000000000000000000000000" } });
     expect(bad.status).to.equal(401);
     expect(bad.headers.get("www-authenticate")).to.match(/error="invalid_(token|request)"/);

@@ -72,7 +72,8 @@ function refusalOf(err: unknown, logger: Logger, requestId: string): EventsReque
  * gzipped; up to 5,000 events. Credentials as on /graphql (an API key with
  * `events:write`, or a token of an owner or admin). The answer is the
  * ingestion report, as GraphQL's ingestEvents gives it; every authenticated
- * call that reaches the body is one audit record with its counts.
+ * call its rate limit lets through is one audit record, with its counts or
+ * its refusal's code.
  */
 export function createEventsHandler(options: EventsRouteOptions) {
   const { insights, auth, audit, logger, trustProxy, limiter, requestTimeoutMs, limits = EVENTS_BODY_LIMITS, maxEvents = BULK_MAX_EVENTS } = options;
@@ -132,10 +133,10 @@ export function createEventsHandler(options: EventsRouteOptions) {
     } catch (err) {
       if (err instanceof AuthError) {
         if (req.headers.authorization || req.headers["x-api-key"]) audit.securityEvent("auth.failed", { requestId, ip, reason: err.message });
-        return sendError(res, new EventsRequestError(401, "UNAUTHENTICATED", err.message, {}, { "www-authenticate": err.challenge }));
+        return sendError(res, new EventsRequestError(401, "UNAUTHENTICATED", err.message, {}, { "www-authenticate": err.challenge }), rateLimitHeaders());
       }
       logger.error({ err, requestId }, "authentication failed on a dependency");
-      return sendError(res, new EventsRequestError(503, "SERVICE_UNAVAILABLE", "authentication is unavailable, retry shortly", {}, { "retry-after": "1" }));
+      return sendError(res, new EventsRequestError(503, "SERVICE_UNAVAILABLE", "authentication is unavailable, retry shortly", {}, { "retry-after": "1" }), rateLimitHeaders());
     }
     res.setHeader("x-apgms-tenant", principal.tenant.id);
     const ref = principalRef(principal);
