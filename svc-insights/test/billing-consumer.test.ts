@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { connectNats, type NatsConnection } from "@apgms/common/nats/connect";
 import { TEST_NATS_URL, testNatsPrefix, deleteTestStreams } from "@apgms/common/testing/nats";
+import { freePort, PrivateNats } from "@apgms/common/testing/private-nats";
 import { CampaignState } from "@apgms/proto/apgms/billing/v1/campaign";
 import { BillingEvent } from "@apgms/proto/apgms/billing/v1/events";
 import { Granularity, Metric } from "@apgms/proto/apgms/insights/v1/analytics";
@@ -209,5 +210,37 @@ describe("billing's events in insights", function () {
     expect(replay.rejected).to.equal(2); // the two messages terminated before, terminated again
     expect(await h.prisma.event.count()).to.equal(storedBefore);
     expect((await h.prisma.rollupCount.aggregate({ _sum: { count: true } }))._sum.count).to.equal(countsBefore._sum.count);
+  });
+
+  it("resumes by itself after NATS restarts, and stores what was published on both sides of the outage once", async () => {
+    const own = new PrivateNats(await freePort());
+    await own.start();
+    const ownNc = await connectNats({ url: own.url, name: "insights-billing-restart" });
+    const ownPrefix = testNatsPrefix("insights-billing-restart");
+    const ownStream = new BillingStream(ownNc, ownPrefix);
+    // A short ack wait: acknowledgements the killed server had not written down come back sooner.
+    const resumed = await startBillingConsumer({ nc: ownNc, pool, cache: h.cache.cache, logger: log.logger, prefix: ownPrefix, retryDelayMs: 200, ackWaitMs: 2_000 });
+    try {
+      const t = h.tenant();
+      const before = [1, 2].map((i) => redeemed({ tenantId: t.tenantId, customer: `before-${i}` }));
+      for (const e of before) await ownStream.publish(e);
+      await waitUntil("the events before the outage", () => ownStream.settled());
+      await own.kill();
+      await own.start(); // the same store: the stream and the durable consumer survive
+      const after = [1, 2, 3].map((i) => redeemed({ tenantId: t.tenantId, customer: `after-${i}` }));
+      await waitUntil("the client to reconnect and publish", async () => {
+        await ownStream.publish(after[0]!);
+        return true;
+      });
+      for (const e of after.slice(1)) await ownStream.publish(e);
+      await waitUntil("the events after the outage", async () => (await h.prisma.event.count({ where: { tenantId: t.tenantId } })) === 5 && (await ownStream.settled()));
+      expect((await storedEvents(t.tenantId)).map((e) => e.id).sort()).to.deep.equal([...before, ...after].map((e) => e.id).sort());
+      // Acks the server lost when it was killed redeliver those messages: duplicates, never a second count.
+      expect(resumed.stats()).to.include({ stored: 5, rejected: 0 });
+    } finally {
+      await resumed.stop();
+      await ownNc.close();
+      await own.remove();
+    }
   });
 });
