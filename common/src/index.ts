@@ -6,6 +6,7 @@ export * from "./pagination.js";
 export * from "./shutdown.js";
 export * from "./grpc/client.js";
 export * from "./grpc/handler.js";
+export * from "./grpc/encoded.js";
 export * from "./grpc/server.js";
 export * from "./grpc/health-client.js";
 export * from "./db/tenant-scope.js";

@@ -4,7 +4,8 @@
 //   same rows (events and their attributes) loaded by COPY through pg in the same run;
 // - a 30-day hourly time series over one million events: warm (the same question again:
 //   the answer cache) and cold (a new question each time: the rollups), p50/p99 of
-//   sequential calls.
+//   sequential calls, beside an empty call (the gRPC health check) on the same
+//   connection: the floor of any call on this machine.
 import { randomBytes, randomUUID } from "node:crypto";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -80,6 +81,7 @@ export async function benchInsights({ rounds, seconds }) {
   const { EventServiceClient } = require(path.join(root, "proto/dist/apgms/insights/v1/event.js"));
   const { AnalyticsServiceClient, Granularity, Metric } = require(path.join(root, "proto/dist/apgms/insights/v1/analytics.js"));
   const { Pool } = require("pg");
+  const { Metadata } = require("@grpc/grpc-js");
   const { from: copyFrom } = require("pg-copy-streams");
 
   const db = await createTestDatabase({ prefix: "bench_insights" });
@@ -182,9 +184,9 @@ export async function benchInsights({ rounds, seconds }) {
   let loaded = 0;
   await Promise.all(Array.from({ length: INGEST_POOL }, async () => {
     while (loaded < MILLION) {
-      loaded += 5_000;
+      const upTo = (loaded += 5_000);
       const res = await events.client.ingestEvents({ events: batchOf(5_000, history) }, as(tsTenant));
-      if (loaded % 100_000 === 0) console.log(`insights: ${loaded.toLocaleString("en")} events loaded`);
+      if (upTo % 100_000 === 0) console.log(`insights: ${upTo.toLocaleString("en")} events sent`);
       if (res.accepted !== 5_000) throw new Error(`IngestEvents accepted ${res.accepted} of 5000`);
     }
   }));
@@ -211,29 +213,48 @@ export async function benchInsights({ rounds, seconds }) {
       const t = performance.now();
       const res = await analytics.client.timeSeries(requestFor(i), as(tsTenant));
       ms.push(performance.now() - t);
-      if (!res.series[0] || res.series[0].points.length < 720) throw new Error(`a 30-day hourly series has ${res.series[0]?.points.length ?? 0} points`);
+      if (!res.series[0] || res.series[0].values.length < 720) throw new Error(`a 30-day hourly series has ${res.series[0]?.values.length ?? 0} buckets`);
     }
     return ms.sort((a, b) => a - b);
   }
-  const CALLS = 300;
+  // The floor: an empty call (the gRPC health check) on the same connection, as many times.
+  const healthCheck = () =>
+    new Promise((resolve, reject) =>
+      events.raw.makeUnaryRequest("/grpc.health.v1.Health/Check", () => Buffer.alloc(0), (b) => b, {}, new Metadata(), { deadline: Date.now() + 10_000 }, (err) => (err ? reject(err) : resolve())),
+    );
+  async function floor(count) {
+    const ms = [];
+    for (let i = 0; i < count; i++) {
+      const t = performance.now();
+      await healthCheck();
+      ms.push(performance.now() - t);
+    }
+    return ms.sort((a, b) => a - b);
+  }
+  const CALLS = 1_000;
   const warm = [];
   const cold = [];
+  const empty = [];
   // Cold: each call a new range (an hour earlier), so no answer is cached: the rollups are read.
   let shift = 0;
   for (let round = 1; round <= rounds; round++) {
     const c = await latencies(() => hourly(end - 3_600_000 * ++shift), CALLS);
     await analytics.client.timeSeries(hourly(end), as(tsTenant));
     const w = await latencies(() => hourly(end), CALLS);
+    const e = await floor(CALLS);
     cold.push(...c);
     warm.push(...w);
-    console.log(`round ${round}  30-day hourly series: cold p50 ${percentile(c, 50).toFixed(1)} ms p99 ${percentile(c, 99).toFixed(1)} ms, warm p50 ${percentile(w, 50).toFixed(2)} ms p99 ${percentile(w, 99).toFixed(2)} ms`);
+    empty.push(...e);
+    console.log(`round ${round}  30-day hourly series: cold p50 ${percentile(c, 50).toFixed(1)} ms p99 ${percentile(c, 99).toFixed(1)} ms, warm p50 ${percentile(w, 50).toFixed(2)} ms p99 ${percentile(w, 99).toFixed(2)} ms; empty call p50 ${percentile(e, 50).toFixed(2)} ms p99 ${percentile(e, 99).toFixed(2)} ms`);
   }
   cold.sort((a, b) => a - b);
   warm.sort((a, b) => a - b);
+  empty.sort((a, b) => a - b);
   const verdict = (ok) => (ok ? "met" : "NOT met");
   console.log("");
   console.log(`ingestion, median of rounds: COPY ${median(copyRates).toFixed(0)} events/s, IngestEvents ${median(grpcRates).toFixed(0)} events/s`);
   console.log(`30-day hourly series over ${loaded.toLocaleString("en")} events (${rounds * CALLS} calls each): cold p50 ${percentile(cold, 50).toFixed(1)} ms p99 ${percentile(cold, 99).toFixed(1)} ms; warm p50 ${percentile(warm, 50).toFixed(2)} ms p99 ${percentile(warm, 99).toFixed(2)} ms`);
+  console.log(`baseline: an empty gRPC call (health check) on the same connection: p50 ${percentile(empty, 50).toFixed(2)} ms p99 ${percentile(empty, 99).toFixed(2)} ms (warm p99 ${(percentile(warm, 99) / percentile(empty, 99)).toFixed(2)}x of it)`);
   console.log(`target: ingestion through gRPC at >= 0.50x COPY of the same rows: ${verdict(ingestRatio >= 0.5)} (${ingestRatio.toFixed(2)}x)`);
   console.log(`target: 30-day hourly series warm p99 < 5 ms: ${verdict(percentile(warm, 99) < 5)} (${percentile(warm, 99).toFixed(2)} ms)`);
   console.log(`target: 30-day hourly series cold p99 < 100 ms: ${verdict(percentile(cold, 99) < 100)} (${percentile(cold, 99).toFixed(1)} ms)`);

@@ -4,7 +4,8 @@
 // after every batch that stored new events has committed. An answer is stored
 // with the generation read BEFORE its query ran, and only if the counter
 // still holds it (a Lua compare-and-set), so an answer computed while a batch
-// committed is never served after that batch's bump. A hit costs one MGET.
+// committed is never served after that batch's bump. A hit costs one MGET, and
+// its bytes go to the client as they are (protobuf, never decoded here).
 // common's ReadThroughCache versions one key at a time; here one counter
 // covers every question a tenant may ask, which is why this is its own class.
 //
@@ -13,13 +14,18 @@
 // that tenant from Postgres. Another instance may serve the tenant's older
 // answers meanwhile, for at most READ_CACHE_TTL_SECONDS.
 import { createHash } from "node:crypto";
-import { createCacheRedis, type Logger } from "@apgms/common";
+import { createCacheRedis, EncodedMessage, type Logger, type Reply } from "@apgms/common";
 import type { Redis } from "@apgms/common/redis";
 import type { InsightsConfig } from "./config.js";
 
 export interface AnswerCodec<T> {
   encode(value: T): { finish(): Uint8Array };
   decode(bytes: Uint8Array): T;
+}
+
+/** The message of a reply `get` resolved (for callers that read the answer instead of sending it). */
+export function answerOf<T>(codec: AnswerCodec<T>, reply: Reply<T>): T {
+  return reply instanceof EncodedMessage ? codec.decode(reply.bytes) : reply;
 }
 
 export interface AnswerCacheStats {
@@ -45,8 +51,10 @@ local g = redis.call('INCR', KEYS[1])
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 return g`;
 
+const COLON = 0x3a;
+
 interface Scripts {
-  insightsAnswerStore(gen: string, answer: string, expected: string, text: string, px: number): Promise<number>;
+  insightsAnswerStore(gen: string, answer: string, expected: string, entry: Buffer, px: number): Promise<number>;
   insightsGenerationBump(gen: string, ttlSeconds: number): Promise<number>;
 }
 
@@ -85,24 +93,29 @@ export class AnswerCache {
     }
   }
 
-  /** `question`: a canonical text of everything the answer depends on (method and validated request). */
-  async get<T>(tenantId: string, question: string, codec: AnswerCodec<T>, load: () => Promise<T>): Promise<T> {
+  /**
+   * `question`: a canonical text of everything the answer depends on (method and validated request).
+   * A hit resolves the answer's protobuf bytes (an EncodedMessage the gRPC server sends as they are);
+   * a miss resolves what `load` did, or its bytes once they were encoded to be stored.
+   */
+  async get<T>(tenantId: string, question: string, codec: AnswerCodec<T>, load: () => Promise<T>): Promise<Reply<T>> {
     const redis = this.usable(tenantId);
     if (!redis) {
       this.counters.bypassed++;
       return load();
     }
     const genKey = generationKey(tenantId);
-    const answerKey = `insights:{${tenantId}}:a:${createHash("sha256").update(question).digest("base64url")}`;
+    const answerKey = `insights:{${tenantId}}:b:${createHash("sha256").update(question).digest("base64url")}`;
     let gen: string;
     try {
-      const [g, stored] = await redis.mget(genKey, answerKey);
-      gen = g ?? "0";
+      // An entry is `<generation>:<protobuf bytes>`.
+      const [g, stored] = await redis.mgetBuffer(genKey, answerKey);
+      gen = g ? g.toString("latin1") : "0";
       if (stored) {
-        const colon = stored.indexOf(":");
-        if (stored.slice(0, colon) === gen) {
+        const colon = stored.indexOf(COLON);
+        if (colon === gen.length && stored.toString("latin1", 0, colon) === gen) {
           this.counters.hits++;
-          return codec.decode(Buffer.from(stored.slice(colon + 1), "base64"));
+          return new EncodedMessage<T>(stored.subarray(colon + 1));
         }
       }
     } catch (err) {
@@ -112,15 +125,21 @@ export class AnswerCache {
     }
     this.counters.misses++;
     const answer = await load();
+    let bytes: Buffer;
     try {
-      const text = `${gen}:${Buffer.from(codec.encode(answer).finish()).toString("base64")}`;
+      const encoded = codec.encode(answer).finish();
+      bytes = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+    } catch {
+      return answer;
+    }
+    try {
       const px = Math.round(this.options.ttlSeconds * 1000 * (0.9 + 0.2 * Math.random()));
-      if (await redis.insightsAnswerStore(genKey, answerKey, gen, text, px)) this.counters.stored++;
+      if (await redis.insightsAnswerStore(genKey, answerKey, gen, Buffer.concat([Buffer.from(`${gen}:`, "latin1"), bytes]), px)) this.counters.stored++;
       else this.counters.staleRefused++;
     } catch (err) {
       this.failed(err);
     }
-    return answer;
+    return new EncodedMessage<T>(bytes);
   }
 
   /** Call after a batch that stored events has committed: every cached answer of the tenant is stale. Never throws. */

@@ -75,7 +75,7 @@ describe("billing's events in insights", function () {
       { eventName, metric, sumAttribute, granularity: Granularity.GRANULARITY_DAY, startTime: new Date(now - 2 * DAY), endTime: new Date(now + DAY), timeZone: "", filters: [], splitBy: "", splitLimit: 0 },
       ctx,
     );
-    return res.series.flatMap((s) => s.points).reduce((sum, p) => sum + p.value, 0);
+    return res.series.flatMap((s) => s.values).reduce((sum, v) => sum + v, 0);
   }
 
   async function storedEvents(tenantId: string) {

@@ -97,7 +97,7 @@ describe("a redemption in svc-billing, seen by insights", function () {
       },
       t.ctx,
     );
-    expect(series.series.flatMap((s) => s.points).reduce((sum, p) => sum + p.value, 0)).to.equal(4_500);
+    expect(series.series.flatMap((s) => s.values).reduce((sum, v) => sum + v, 0)).to.equal(4_500);
     expect(consumer.stats()).to.include({ stored: 4, duplicates: 0, rejected: 0 });
   });
 });

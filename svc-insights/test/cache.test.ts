@@ -2,7 +2,7 @@
 import { createCacheRedis } from "@apgms/common";
 import { Granularity, Metric, TimeSeriesResponse, type TimeSeriesRequest } from "@apgms/proto/apgms/insights/v1/analytics";
 import { expect } from "chai";
-import { AnswerCache } from "../src/cache.js";
+import { AnswerCache, answerOf } from "../src/cache.js";
 import { toProto } from "./events.js";
 import { startHarness, type Harness } from "./harness.js";
 
@@ -31,7 +31,7 @@ describe("answer cache", function () {
     splitBy: "",
     splitLimit: 0,
   };
-  const total = (res: TimeSeriesResponse) => res.series[0]!.points.reduce((n, p) => n + p.value, 0);
+  const total = (res: TimeSeriesResponse) => res.series[0]!.values.reduce((n, v) => n + v, 0);
   const event = (id: string) => toProto({ id, name: "viewed", t: start + HOUR, subject: "s", attributes: { campaign: "c" } });
   const stats = () => h.cache.cache.stats();
 
@@ -68,18 +68,19 @@ describe("answer cache", function () {
     const t = h.tenant();
     const question = "a question";
     const codec = TimeSeriesResponse;
-    const answer = (n: number): TimeSeriesResponse => ({ startTime: new Date(0), endTime: new Date(1), series: [{ splitValue: undefined, points: [{ startTime: new Date(0), value: n }] }], source: 0 });
+    const answer = (n: number): TimeSeriesResponse => ({ startTime: new Date(0), endTime: new Date(1), series: [{ splitValue: undefined, bucketStarts: [0], values: [n] }], source: 0 });
     const before = stats();
     // The batch commits (and bumps the tenant's generation) while the answer is being computed.
-    const raced = await h.cache.cache.get(t.tenantId, question, codec, async () => {
+    const get = async (load: () => Promise<TimeSeriesResponse>) => answerOf(codec, await h.cache.cache.get(t.tenantId, question, codec, load));
+    const raced = await get(async () => {
       await h.cache.cache.invalidate(t.tenantId);
       return answer(1);
     });
     expect(total(raced)).to.equal(1);
     expect(stats().staleRefused).to.equal(before.staleRefused + 1);
-    const fresh = await h.cache.cache.get(t.tenantId, question, codec, async () => answer(2));
+    const fresh = await get(async () => answer(2));
     expect(total(fresh)).to.equal(2);
-    expect(total(await h.cache.cache.get(t.tenantId, question, codec, async () => answer(3)))).to.equal(2);
+    expect(total(await get(async () => answer(3)))).to.equal(2);
   });
 
   it("answers from Postgres while Redis is unreachable, and keeps the tenant's invalidation until Redis confirms it", async () => {

@@ -1,6 +1,7 @@
 // Proto answers as the plain shapes of reference.ts, for deep comparison.
 import type { FunnelResponse, RetentionResponse, TimeSeriesResponse, BreakdownResponse } from "@apgms/proto/apgms/insights/v1/analytics";
 import type { AttributeValue } from "@apgms/proto/apgms/insights/v1/event";
+import { expect } from "chai";
 import type { Plain } from "./events.js";
 import type { ExpectedSeries, FunnelExpectation, RetentionExpectation } from "./reference.js";
 
@@ -15,7 +16,8 @@ export function seriesOf(res: TimeSeriesResponse): ExpectedSeries {
     end: res.endTime!.getTime(),
     series: res.series.map((s) => {
       const value = plain(s.splitValue);
-      const points = s.points.map((p): [number, number] => [p.startTime!.getTime(), p.value]);
+      expect(s.values, "one value per bucket").to.have.length(s.bucketStarts.length);
+      const points = s.bucketStarts.map((start, i): [number, number] => [start * 1000, s.values[i]!]);
       return value === undefined ? { points } : { value, points };
     }),
   };

@@ -74,7 +74,7 @@ describe("ListEvents, ExportEvents, tenant isolation", function () {
     expect((await h.exportEvents({ filter: undefined }, b.ctx)).flatMap((m) => m.events)).to.have.length(10);
     const range = { startTime: new Date(start), endTime: new Date(start + 3 * HOUR) };
     const counts = await h.analytics.timeSeries({ eventName: "viewed", metric: Metric.METRIC_COUNT, sumAttribute: "", granularity: Granularity.GRANULARITY_HOUR, ...range, timeZone: "", filters: [], splitBy: "", splitLimit: 0 }, b.ctx);
-    expect(counts.series[0]!.points.reduce((n, p) => n + p.value, 0)).to.equal(5);
+    expect(counts.series[0]!.values.reduce((n, v) => n + v, 0)).to.equal(5);
     const breakdown = await h.analytics.breakdown({ eventName: "", attribute: "campaign", ...range, limit: 0, filters: [] }, b.ctx);
     expect(breakdown.rows.reduce((n, r) => n + r.count, 0)).to.equal(10);
     const funnel = await h.analytics.funnel({ steps: ["clicked", "viewed"], ...range, conversionWindowSeconds: 3_600, breakdownBy: "", breakdownLimit: 0 }, b.ctx);

@@ -60,7 +60,7 @@ describe("the insights demo seed", function () {
       },
       ctx,
     );
-    const points = daily.series[0]!.points;
+    const points = daily.series[0]!.bucketStarts.map((start, i) => ({ startTime: new Date(start * 1000), value: daily.series[0]!.values[i]! }));
     expect(points.every((p) => p.value > 0)).to.equal(true);
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const isWeekend = (d: Date) => [0, 6].includes(new Date(d.getTime() + 12 * 3_600_000).getUTCDay());

@@ -3,8 +3,10 @@ import { runWithContext, type RequestContext } from "../context.js";
 import { CancelledError, DomainError, toServiceError, UnauthenticatedError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { callContext } from "./call-context.js";
+import type { Reply } from "./encoded.js";
 
-export type UnaryHandler<Req, Res> = (request: Req, ctx: RequestContext) => Promise<Res>;
+/** Resolves the reply, or its bytes when it is at hand already encoded (the server writes those as they are). */
+export type UnaryHandler<Req, Res> = (request: Req, ctx: RequestContext) => Promise<Reply<Res>>;
 
 /**
  * Adapts an async handler to grpc-js: runs it inside the context the server's
@@ -22,7 +24,8 @@ export function unary<Req, Res>(logger: Logger, method: string, handler: UnaryHa
     }
     runWithContext(ctx, () => {
       handler(call.request, ctx).then(
-        (res) => callback(null, res),
+        // An EncodedMessage passes through: createGrpcServer's serializers send its bytes (see encoded.ts).
+        (res) => callback(null, res as Res),
         (err: unknown) => {
           if (!(err instanceof DomainError)) logger.error({ err, method }, "unhandled error in handler");
           else logger.debug({ method, code: err.code, msg: err.message }, "request refused");

@@ -6,6 +6,7 @@ import { HealthImplementation } from "grpc-health-check";
 import type { Logger } from "../logger.js";
 import type { ServiceTokenVerifier } from "../service-token-verifier.js";
 import { authenticateService } from "./authenticate.js";
+import { sendsEncoded } from "./encoded.js";
 import { grpcServerCredentials, type GrpcTlsConfig } from "./tls.js";
 
 export interface ServiceRegistration {
@@ -45,7 +46,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServerHandle {
   const health = new HealthImplementation({ "": "NOT_SERVING" });
 
   for (const s of services) {
-    server.addService(s.definition, authenticateService(s.definition, s.implementation, serviceTokens, logger));
+    server.addService(sendsEncoded(s.definition), authenticateService(s.definition, s.implementation, serviceTokens, logger));
     health.setStatus(s.name, "NOT_SERVING");
   }
   health.addToServer(server);

@@ -9,16 +9,18 @@ import type { SeriesRow } from "../db/time-series.js";
 export function seriesToProto(rows: SeriesRow[], split: boolean): { series: Series[]; startTime: Date; endTime: Date } {
   const first = rows[0]!;
   const range = { startTime: new Date(first.lo), endTime: new Date(first.hi) };
-  if (!split) return { ...range, series: [{ splitValue: undefined, points: rows.map((r) => ({ startTime: new Date(r.t!), value: r.v! })) }] };
+  if (!split) return { ...range, series: [{ splitValue: undefined, bucketStarts: rows.map((r) => Math.floor(r.t! / 1000)), values: rows.map((r) => r.v!) }] };
   const series: Series[] = [];
   let rank: number | null = null;
   for (const r of rows) {
     if (r.rank === null) continue; // no value at all: the one row carries the range only
     if (r.rank !== rank) {
       rank = r.rank;
-      series.push({ splitValue: toProtoValue(fromDimensionText(r.type!, r.value!)), points: [] });
+      series.push({ splitValue: toProtoValue(fromDimensionText(r.type!, r.value!)), bucketStarts: [], values: [] });
     }
-    series[series.length - 1]!.points.push({ startTime: new Date(r.t!), value: r.v! });
+    const s = series[series.length - 1]!;
+    s.bucketStarts.push(Math.floor(r.t! / 1000));
+    s.values.push(r.v!);
   }
   return { ...range, series };
 }

@@ -1,4 +1,4 @@
-import type { Cohort, FunnelBreakdown, RetentionResponse, Series, TimePoint, TimeSeriesResponse, BreakdownRow } from "@apgms/proto/apgms/insights/v1/analytics";
+import type { Cohort, FunnelBreakdown, RetentionResponse, Series, TimeSeriesResponse, BreakdownRow } from "@apgms/proto/apgms/insights/v1/analytics";
 import type { Event } from "@apgms/proto/apgms/insights/v1/event";
 import { Attributes, AttributeValue } from "../scalars.js";
 import { attributeFromProto, attributesFromProto, insightsEnums } from "../to-graphql.js";
@@ -19,9 +19,8 @@ export const typeResolvers = {
   },
   Series: {
     splitValue: (s: Series) => attributeFromProto(s.splitValue),
-  },
-  TimePoint: {
-    startsAt: (p: TimePoint) => p.startTime,
+    // The proto's columns as GraphQL's points.
+    points: (s: Series) => s.bucketStarts.map((start, i) => ({ startsAt: new Date(start * 1000), value: s.values[i] ?? 0 })),
   },
   BreakdownRow: {
     value: (r: BreakdownRow) => attributeFromProto(r.value),
