@@ -7,7 +7,7 @@
 const fs = require("node:fs");
 const path = require("node:path");
 
-const packages = ["common", "svc-identity", "svc-billing", "svc-insights", "bff"];
+const packages = ["common", "svc-identity", "svc-billing", "svc-insights", "worker", "bff"];
 
 function testSources(pkg) {
   const dir = path.join(__dirname, pkg, "test");

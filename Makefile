@@ -40,7 +40,7 @@ export npm_config_audit := false
 export npm_config_update_notifier := false
 
 NPX := npx --no --
-WORKSPACES := proto common svc-identity svc-billing svc-insights bff
+WORKSPACES := proto common svc-identity svc-billing svc-insights worker bff
 STAMPS := node_modules/.cache/apgms
 # npm's own record of what it installed: newer than the lock = up to date.
 INSTALL_STAMP := node_modules/.package-lock.json
@@ -51,7 +51,7 @@ PKG_JSONS := package.json $(wildcard $(addsuffix /package.json,$(WORKSPACES)))
 LOCKFILE := $(wildcard package-lock.json)
 INSTALL_DEPS := $(if $(LOCKFILE),$(LOCKFILE),$(PKG_JSONS))
 PROTO_SRCS := $(shell find proto -name '*.proto' -not -path '*/node_modules/*' -not -path 'proto/gen/*' 2>/dev/null)
-PRISMA_SRCS := $(wildcard $(foreach s,svc-identity svc-billing svc-insights,$(s)/prisma/*.prisma $(s)/prisma.config.ts $(s)/package.json))
+PRISMA_SRCS := $(wildcard $(foreach s,svc-identity svc-billing svc-insights worker,$(s)/prisma/*.prisma $(s)/prisma.config.ts $(s)/package.json))
 
 .PHONY: help preflight install gen build lint migrate seed seed-insights dev services chromium test test-node bench token clean distclean
 
@@ -96,6 +96,7 @@ define prisma_gen
 npm run prisma:generate -w @apgms/svc-identity
 npm run prisma:generate -w @apgms/svc-billing
 npm run prisma:generate -w @apgms/svc-insights
+npm run prisma:generate -w @apgms/worker
 @mkdir -p $(STAMPS) && touch $(PRISMA_STAMP)
 endef
 
@@ -170,8 +171,8 @@ token:
 
 # ---- cleanup ----------------------------------------------------------------------
 clean:
-	rm -rf proto/gen proto/dist proto/image.binpb common/dist svc-identity/dist svc-billing/dist svc-insights/dist bff/dist \
-	  svc-identity/src/generated svc-billing/src/generated svc-insights/src/generated $(STAMPS)
+	rm -rf proto/gen proto/dist proto/image.binpb common/dist svc-identity/dist svc-billing/dist svc-insights/dist worker/dist bff/dist \
+	  svc-identity/src/generated svc-billing/src/generated svc-insights/src/generated worker/src/generated $(STAMPS)
 	find . -name '*.tsbuildinfo' -not -path './node_modules/*' -delete
 
 distclean: clean

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite (`make test`, after install and build): mocha over the
-# compiled tests chosen by .mocharc.cjs (common, svc-identity, svc-billing, bff), spec
+# compiled tests chosen by .mocharc.cjs (common, svc-identity, svc-billing, svc-insights, worker, bff), spec
 # reporter ("N passing"). The run's whole output must hold no secret-shaped
 # string (JWT, API key secret, invitation code, private key). Each run gets its
 # own TEST_RUN_ID and Redis key prefix (REDIS_KEY_PREFIX=apgms-test-<id>:); tests create their own databases.

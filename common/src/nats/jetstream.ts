@@ -7,6 +7,7 @@ import {
   jetstreamManager,
   RetentionPolicy,
   StorageType,
+  type ConsumerConfig,
   type ConsumerMessages,
   type JetStreamClient,
   type JsMsg,
@@ -56,6 +57,27 @@ async function exists(info: () => Promise<unknown>): Promise<boolean> {
   } catch (err) {
     if (err instanceof JetStreamApiError && NOT_FOUND.includes(err.code)) return false;
     throw err;
+  }
+}
+
+/** A durable consumer's configuration: its name is required. */
+export type DurableConsumerConfig = Partial<ConsumerConfig> & Pick<ConsumerConfig, "ack_policy" | "deliver_policy"> & { durable_name: string };
+
+/**
+ * Creates the durable consumer, or brings an existing one to this
+ * configuration (the fields NATS lets a consumer change: ack wait, max
+ * deliveries, backoff, max ack pending, description). Idempotent, so every
+ * replica may call it at start.
+ */
+export async function ensureConsumer(nc: NatsConnection, stream: string, config: DurableConsumerConfig): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  const { durable_name: durable } = config;
+  if (await exists(() => jsm.consumers.info(stream, durable))) {
+    const { description, ack_wait, max_deliver, backoff, max_ack_pending } = config;
+    const update = Object.fromEntries(Object.entries({ description, ack_wait, max_deliver, backoff, max_ack_pending }).filter(([, v]) => v !== undefined));
+    await jsm.consumers.update(stream, durable, update);
+  } else {
+    await jsm.consumers.add(stream, config);
   }
 }
 
@@ -137,7 +159,6 @@ export async function startDurableConsumer(nc: NatsConnection, options: DurableC
   const { stream, durable, logger, handle, handleBatch, ackWaitMs = 30_000, retryDelayMs = 1_000, maxAckPending = 256, batchWaitMs = 20 } = options;
   if (!handle && !handleBatch) throw new Error("startDurableConsumer needs handle or handleBatch");
   const batchSize = handleBatch ? Math.min(options.batchSize ?? 100, maxAckPending) : 1;
-  const jsm = await jetstreamManager(nc);
   const config = {
     durable_name: durable,
     ack_policy: AckPolicy.Explicit,
@@ -145,11 +166,7 @@ export async function startDurableConsumer(nc: NatsConnection, options: DurableC
     ack_wait: nanos(ackWaitMs),
     max_ack_pending: maxAckPending,
   };
-  if (await exists(() => jsm.consumers.info(stream, durable))) {
-    await jsm.consumers.update(stream, durable, { ack_wait: config.ack_wait, max_ack_pending: maxAckPending });
-  } else {
-    await jsm.consumers.add(stream, config);
-  }
+  await ensureConsumer(nc, stream, config);
   const consumer = await jetstream(nc).consumers.get(stream, durable);
   const messages: ConsumerMessages = await consumer.consume({ max_messages: Math.min(maxAckPending, 100) });
 
