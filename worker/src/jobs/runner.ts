@@ -75,7 +75,8 @@ export async function startJobRunner(options: JobRunnerOptions): Promise<JobRunn
       if (!entry.abandoned) msg.nak(backoffDelay(c.job, msg.info.deliveryCount));
       return;
     }
-    if (!entry.abandoned) msg.term(reason.slice(0, 200));
+    // No reason on the term: NATS 2.9 ignores "+TERM <reason>" (the reason form is 2.10's), and the job would come back after ack_wait.
+    if (!entry.abandoned) msg.term();
     stats.deadLettered++;
     logger.error({ kind: c.job.kind, seq: msg.seq, jobId: msg.headers?.get(JOB_ID), deliveries: msg.info.deliveryCount, reason }, "job dead-lettered");
   }
@@ -106,6 +107,7 @@ export async function startJobRunner(options: JobRunnerOptions): Promise<JobRunn
       if (!entry.abandoned) msg.ack();
       if (result === "duplicate") stats.duplicates++;
       else stats[result]++;
+      ctx.logger.debug({ result, seq: msg.seq }, "job handled");
     } catch (err) {
       const reason = errorText(err);
       if (err instanceof PermanentJobError || attempt >= job.maxDeliveries) return deadLetter(c, entry, reason);
