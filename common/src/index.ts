@@ -19,3 +19,4 @@ export * from "./service-token-keys.js";
 export * from "./service-token-verifier.js";
 export * from "./cache/index.js";
 export * from "./outbox/index.js";
+export * from "./service-config.js";
